@@ -1,0 +1,18 @@
+# GoogleTest from the system (Debian's libgtest-dev), or built from sources we are pointed at
+# (the GPU machines have no GoogleTest; scripts/gpu-check.sh carries Debian's sources there).
+find_package(GTest QUIET)
+if(NOT GTest_FOUND)
+  set(_gtest_src "${FACET_GTEST_SOURCE_DIR}")
+  if(NOT _gtest_src AND EXISTS /usr/src/googletest/CMakeLists.txt)
+    set(_gtest_src /usr/src/googletest)
+  endif()
+  if(NOT _gtest_src)
+    message(FATAL_ERROR "GoogleTest not found: install libgtest-dev or pass -DFACET_GTEST_SOURCE_DIR=<googletest sources>")
+  endif()
+  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+  set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
+  add_subdirectory(${_gtest_src} ${CMAKE_BINARY_DIR}/_googletest EXCLUDE_FROM_ALL)
+  add_library(GTest::gtest ALIAS gtest)
+  add_library(GTest::gtest_main ALIAS gtest_main)
+endif()
+include(GoogleTest)

@@ -1,0 +1,63 @@
+#include "engine/core/context.h"
+
+#include "engine/core/error.h"
+#include "facet_config.h"
+#if FACET_HAS_CUDA
+#include "engine/cuda/caching_allocator.h"
+#include "kernels/cuda/runtime.h"
+#endif
+
+namespace facet {
+
+bool cuda_available() {
+#if FACET_HAS_CUDA
+  return cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
+  cpu_alloc_ = std::make_shared<CpuAllocator>();
+  if (device.is_cuda()) {
+#if FACET_HAS_CUDA
+    FACET_CHECK(cuda::device_count() > device.index, "no CUDA device ", device.index,
+                " is available (found ", cuda::device_count(), "); use the CPU instead");
+    cuda_ = std::make_unique<cuda::Handles>(cuda::create_handles(device.index));
+    cuda_alloc_ = std::make_shared<CudaCachingAllocator>(device.index);
+#else
+    throw Error("this build of facet has no CUDA backend; rebuild with -DFACET_CUDA=ON or use the CPU");
+#endif
+  }
+}
+
+Context::~Context() {
+  tape_.clear();
+#if FACET_HAS_CUDA
+  if (cuda_) {
+    cuda::stream_synchronize(cuda_->stream);
+    cuda::destroy_handles(*cuda_);
+  }
+#endif
+}
+
+std::shared_ptr<Allocator> Context::allocator(Device d) {
+  if (d.is_cpu()) return cpu_alloc_;
+  FACET_CHECK(cuda_alloc_ && d == device_, "context for ", device_.str(), " cannot allocate on ", d.str());
+  return cuda_alloc_;
+}
+
+MemoryStats Context::memory_stats(Device d) { return allocator(d)->stats(); }
+
+const cuda::Handles& Context::cuda_handles() {
+  FACET_CHECK(cuda_ != nullptr, "this context has no CUDA device");
+  return *cuda_;
+}
+
+void Context::synchronize() {
+#if FACET_HAS_CUDA
+  if (cuda_) cuda::stream_synchronize(cuda_->stream);
+#endif
+}
+
+}  // namespace facet

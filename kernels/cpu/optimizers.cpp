@@ -1,0 +1,117 @@
+// Host optimizer updates (see optimizers.h for the formulas). One pass over the flat buffers per
+// step; the Philox block behind the lr_dropout mask is computed once per four elements.
+#include "kernels/cpu/optimizers.h"
+
+#include <cmath>
+
+#include "kernels/common/philox.h"
+
+namespace facet::cpu {
+
+namespace {
+
+// Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
+// written out here so that one Philox block serves four consecutive elements.
+template <typename F>
+void for_each_masked(int64_t n, const OptimHyper& h, F&& f) {
+  if (!(h.keep_prob < 1.f)) {
+    for (int64_t i = 0; i < n; ++i) f(i, true);
+    return;
+  }
+  int64_t i = 0;
+  while (i < n) {
+    const uint64_t idx = h.offset + static_cast<uint64_t>(i);
+    const Philox4 r = philox4x32(idx >> 2, h.seed);
+    for (unsigned k = static_cast<unsigned>(idx & 3); k < 4 && i < n; ++k, ++i) {
+      const float u = static_cast<float>(r.v[k] >> 8) * (1.0f / 16777216.0f);  // == philox_uniform
+      f(i, u < h.keep_prob);
+    }
+  }
+}
+
+inline float sqrt_t(float x) { return std::sqrt(x); }
+inline double sqrt_t(double x) { return std::sqrt(x); }
+
+}  // namespace
+
+template <typename T>
+double sum_squares(const T* x, int64_t n) {
+  // Eight independent partial sums (fixed assignment, so still deterministic) keep the adder busy.
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      const double v = static_cast<double>(x[i + k]);
+      acc[k] += v * v;
+    }
+  for (; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    acc[0] += v * v;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+double clip_scale(double norm, double clipnorm) {
+  return (clipnorm > 0.0 && norm >= clipnorm && norm > 0.0) ? clipnorm / norm : 1.0;
+}
+
+template <typename T>
+void adam_step(T* w, const T* g, T* m, T* v, int64_t n, const OptimHyper& h, T grad_scale) {
+  const T b1 = h.beta1, c1 = h.one_minus_beta1, b2 = h.beta2, c2 = h.one_minus_beta2, eps = h.eps;
+  const T step = T(h.lr) / T(h.bias_correction1), bc2 = h.bias_correction2_sqrt;
+  for_each_masked(n, h, [&](int64_t i, bool keep) {
+    const T gs = g[i] * grad_scale;
+    const T mi = b1 * m[i] + c1 * gs;
+    const T vi = b2 * v[i] + c2 * (gs * gs);
+    m[i] = mi;
+    v[i] = vi;
+    const T denom = sqrt_t(vi) / bc2 + eps;
+    if (keep) w[i] = w[i] - step * (mi / denom);
+  });
+}
+
+template <typename T>
+void adabelief_step(T* w, const T* g, T* m, T* v, int64_t n, const OptimHyper& h, T grad_scale) {
+  const T b1 = h.beta1, c1 = h.one_minus_beta1, b2 = h.beta2, c2 = h.one_minus_beta2, eps = h.eps, lr = h.lr;
+  for_each_masked(n, h, [&](int64_t i, bool keep) {
+    const T gs = g[i] * grad_scale;
+    const T mi = b1 * m[i] + c1 * gs;
+    const T d = gs - mi;
+    const T vi = b2 * v[i] + c2 * (d * d);
+    m[i] = mi;
+    v[i] = vi;
+    if (keep) w[i] = w[i] - (lr * mi) / (sqrt_t(vi) + eps);
+  });
+}
+
+template <typename T>
+void rmsprop_step(T* w, const T* g, T* a, int64_t n, const OptimHyper& h, T grad_scale) {
+  const T rho = h.beta2, c = h.one_minus_beta2, eps = h.eps, lr = h.lr;
+  for_each_masked(n, h, [&](int64_t i, bool keep) {
+    const T gs = g[i] * grad_scale;
+    const T ai = rho * a[i] + c * (gs * gs);
+    a[i] = ai;
+    if (keep) w[i] = w[i] - (lr * gs) / (sqrt_t(ai) + eps);
+  });
+}
+
+template <typename T>
+void lr_dropout_mask(T* out, int64_t n, float keep_prob, uint64_t seed, uint64_t offset) {
+  OptimHyper h;
+  h.keep_prob = keep_prob;
+  h.seed = seed;
+  h.offset = offset;
+  for_each_masked(n, h, [&](int64_t i, bool keep) { out[i] = keep ? T(1) : T(0); });
+}
+
+#define FACET_INSTANTIATE(T)                                                                   \
+  template double sum_squares<T>(const T*, int64_t);                                           \
+  template void adam_step<T>(T*, const T*, T*, T*, int64_t, const OptimHyper&, T);             \
+  template void adabelief_step<T>(T*, const T*, T*, T*, int64_t, const OptimHyper&, T);        \
+  template void rmsprop_step<T>(T*, const T*, T*, int64_t, const OptimHyper&, T);              \
+  template void lr_dropout_mask<T>(T*, int64_t, float, uint64_t, uint64_t);
+FACET_INSTANTIATE(float)
+FACET_INSTANTIATE(double)
+#undef FACET_INSTANTIATE
+
+}  // namespace facet::cpu

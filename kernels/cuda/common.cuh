@@ -1,0 +1,43 @@
+// Shared device helpers: dtype <-> float conversion for templated kernels, grid-stride loops.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "kernels/common/dtype.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/runtime.h"
+
+namespace facet::cuda {
+
+template <typename T> __device__ __forceinline__ float to_f(T v) { return static_cast<float>(v); }
+template <> __device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
+template <> __device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
+template <typename T> __device__ __forceinline__ T from_f(float v) { return static_cast<T>(v); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f(float v) { return __float2bfloat16(v); }
+template <> __device__ __forceinline__ __half from_f(float v) { return __float2half(v); }
+
+#define FACET_GRID_STRIDE(i, n) \
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+
+// Calls f.template operator()<T>() with T the CUDA type of `dt` (float, double, bf16, half).
+template <typename F>
+void dispatch(DType dt, F&& f) {
+  switch (dt) {
+    case DType::F32: f(float{}); break;
+    case DType::F64: f(double{}); break;
+    case DType::BF16: f(__nv_bfloat16{}); break;
+    case DType::F16: f(__half{}); break;
+  }
+}
+
+// Float-compute kernels (activations, losses) support f32 and bf16 on the GPU.
+template <typename F>
+void dispatch_float(DType dt, const char* what, F&& f) {
+  switch (dt) {
+    case DType::F32: f(float{}); break;
+    case DType::BF16: f(__nv_bfloat16{}); break;
+    default: throw std::runtime_error(std::string(what) + ": CUDA supports f32 and bf16, not " + dtype_name(dt));
+  }
+}
+
+}  // namespace facet::cuda

@@ -1,0 +1,39 @@
+// Thin, exception-free-at-the-boundary wrappers over the CUDA runtime, cuDNN and cuBLAS handles.
+// Types are kept opaque (void*) so engine headers need no CUDA include; only .cu/.cpp files in
+// kernels/cuda and engine/cuda see the real types. Built only when FACET_HAS_CUDA.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace facet::cuda {
+
+// The per-context handles every CUDA kernel call needs. One stream: ops are stream-ordered.
+struct Handles {
+  int device = 0;
+  void* stream = nullptr;    // cudaStream_t
+  void* cudnn = nullptr;     // cudnnHandle_t
+  void* cublas = nullptr;    // cublasHandle_t
+  void* cublaslt = nullptr;  // cublasLtHandle_t
+};
+
+// Number of usable devices; 0 (never an exception) when there is no driver or no GPU.
+int device_count();
+std::string device_name(int device);
+
+Handles create_handles(int device);
+void destroy_handles(Handles& h);
+
+void* device_malloc(size_t bytes);  // throws std::runtime_error with the CUDA message on failure
+void device_free(void* p);
+void* host_malloc_pinned(size_t bytes);
+void host_free_pinned(void* p);
+
+void memcpy_h2d(void* dst, const void* src, size_t bytes, void* stream);
+void memcpy_d2h(void* dst, const void* src, size_t bytes, void* stream);  // synchronous w.r.t. host
+void memcpy_d2d(void* dst, const void* src, size_t bytes, void* stream);
+void memset_zero(void* dst, size_t bytes, void* stream);
+void stream_synchronize(void* stream);
+void check_last_error(const char* what);  // throws if a previous launch failed
+
+}  // namespace facet::cuda
