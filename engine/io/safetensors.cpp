@@ -176,6 +176,9 @@ Entry parse_entry(const std::string& name, const nlohmann::json& v, const std::s
 nlohmann::json parse_header(const std::string& text, const std::string& path) {
   FACET_CHECK(!text.empty() && text[0] == '{', "checkpoint '", path,
               "': header does not start with '{' (not a safetensors file, or a corrupted one)");
+  // nlohmann stops at a NUL byte as if the input ended; JSON never contains a raw one.
+  FACET_CHECK(text.find('\0') == std::string::npos, "checkpoint '", path,
+              "': header contains a NUL byte (headers are padded with spaces, not zeros)");
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
   auto cb = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
@@ -390,9 +393,10 @@ void load_into(Context& ctx, const std::string& path, const std::vector<std::pai
     if (!wanted.count(name)) unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty()) {
     std::string msg = detail::concat("checkpoint '", path, "' does not match the model:");
-    if (!missing.empty()) msg += detail::concat(" missing ", missing.size(), " tensor(s): ", name_list(missing), ";");
+    if (!missing.empty()) msg += detail::concat(" missing ", missing.size(), " tensor(s): ", name_list(missing));
+    if (!missing.empty() && !unexpected.empty()) msg += ";";
     if (!unexpected.empty())
-      msg += detail::concat(" unexpected ", unexpected.size(), " tensor(s): ", name_list(unexpected), ";");
+      msg += detail::concat(" unexpected ", unexpected.size(), " tensor(s): ", name_list(unexpected));
     throw Error(msg);
   }
 
@@ -400,8 +404,9 @@ void load_into(Context& ctx, const std::string& path, const std::vector<std::pai
   for (const auto& [name, t] : dest) {
     const Tensor& src = *in_file[name];
     if (src.shape() != t.shape() || src.dtype() != t.dtype())
-      mismatches += detail::concat(" tensor '", name, "' is ", dtype_name(src.dtype()), shape_str(src.shape()),
-                                   " in the file, expected ", dtype_name(t.dtype()), shape_str(t.shape()), ";");
+      mismatches += detail::concat(mismatches.empty() ? " " : "; ", "tensor '", name, "' is ", dtype_name(src.dtype()),
+                                   shape_str(src.shape()), " in the file, expected ", dtype_name(t.dtype()),
+                                   shape_str(t.shape()));
   }
   FACET_CHECK(mismatches.empty(), "checkpoint '", path, "' does not match the model:", mismatches);
 

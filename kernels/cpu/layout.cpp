@@ -144,8 +144,9 @@ void split(const T* y, T* const* xs, const int64_t* sizes, int n, int64_t outer,
   int64_t offset = 0;
   for (int k = 0; k < n; ++k) {
     const int64_t row = sizes[k] * inner;
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t e = 0; e < row; ++e) xs[k][o * row + e] = y[(o * total + offset) * inner + e];
+    if (xs[k])
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t e = 0; e < row; ++e) xs[k][o * row + e] = y[(o * total + offset) * inner + e];
     offset += sizes[k];
   }
 }

@@ -37,7 +37,8 @@ template <typename T>
 void slice(const T* x, T* y, int rank, const int64_t* shape, const int64_t* begin, const int64_t* out_shape);
 
 // Concatenation viewed as [outer, sizes[k], inner] blocks along the middle axis:
-// y [outer, sum(sizes), inner]. split is its inverse (the backward of concat).
+// y [outer, sum(sizes), inner]. split is its inverse (the backward of concat); a null xs[k]
+// in split skips that part (an input that needs no gradient).
 template <typename T>
 void concat(const T* const* xs, const int64_t* sizes, int n, T* y, int64_t outer, int64_t inner);
 template <typename T>

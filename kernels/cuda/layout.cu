@@ -332,7 +332,7 @@ void split(DType dt, const void* y, void* const* xs, const int64_t* sizes, int n
     const int64_t len = sizes[k] * inner * es, pitch = total * inner * es;
     const char* src = static_cast<const char*>(y) + offset * inner * es;
     offset += sizes[k];
-    if (len == 0 || outer == 0) continue;
+    if (len == 0 || outer == 0 || xs[k] == nullptr) continue;
     const int u = pick_unit(std::gcd(len, pitch), src, xs[k]);
     dispatch_unit(u, [&](auto uu) {
       using U = decltype(uu);

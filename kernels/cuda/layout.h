@@ -28,7 +28,7 @@ void pad(DType dt, const void* x, void* y, int rank, const int64_t* shape, const
          const int64_t* after, double value, void* stream);
 void slice(DType dt, const void* x, void* y, int rank, const int64_t* shape, const int64_t* begin,
            const int64_t* out_shape, void* stream);
-// xs: host array of n device pointers. One strided copy per input.
+// xs: host array of n device pointers. One strided copy per input; split skips null entries.
 void concat(DType dt, const void* const* xs, const int64_t* sizes, int n, void* y, int64_t outer, int64_t inner,
             void* stream);
 void split(DType dt, const void* y, void* const* xs, const int64_t* sizes, int n, int64_t outer, int64_t inner,

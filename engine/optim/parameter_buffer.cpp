@@ -1,0 +1,60 @@
+// Builds the flat parameter and gradient buffers and re-points the parameter tensors into them.
+#include "engine/optim/parameter_buffer.h"
+
+#include <unordered_set>
+
+#include "engine/core/error.h"
+
+namespace facet {
+
+ParameterBuffer::ParameterBuffer(Context& ctx, const std::vector<Tensor>& params) {
+  FACET_CHECK(!params.empty(), "ParameterBuffer: no parameters given");
+  std::unordered_set<const TensorImpl*> seen;
+  const Device dev = params.front().device();
+  int64_t total = 0;
+  for (const Tensor& p : params) {
+    FACET_CHECK(p.defined(), "ParameterBuffer: undefined parameter tensor");
+    const std::string label = p.name().empty() ? std::string("a parameter") : "parameter " + p.name();
+    FACET_CHECK(p.dtype() == DType::F32, "ParameterBuffer: ", label, " is ", dtype_name(p.dtype()),
+                "; master weights must be f32 (cast copies for bf16 compute)");
+    FACET_CHECK(p.device() == dev, "ParameterBuffer: ", label, " is on ", p.device().str(), ", the first on ",
+                dev.str());
+    if (!seen.insert(p.impl().get()).second) continue;
+    tensors_.push_back(p);
+    offsets_.push_back(total);
+    count_ += p.numel();
+    total += (p.numel() + kAlign - 1) / kAlign * kAlign;
+  }
+  params_ = Tensor::zeros(ctx, {total}, DType::F32, dev);
+  grads_ = Tensor::zeros(ctx, {total}, DType::F32, dev);
+  params_.set_name("params");
+  grads_.set_name("grads");
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    Tensor& p = tensors_[i];
+    Tensor slot = view_of(params_, i);
+    slot.copy_from(ctx, p);
+    TensorImpl& impl = *p.impl();
+    impl.storage = params_.impl()->storage;
+    impl.offset = slot.impl()->offset;
+    impl.grad = view_of(grads_, i).impl();
+    impl.is_param = true;
+    impl.requires_grad = true;
+  }
+}
+
+Tensor ParameterBuffer::view_of(const Tensor& flat, size_t i) const {
+  FACET_CHECK(i < tensors_.size(), "ParameterBuffer::view_of: index ", i, " of ", tensors_.size());
+  FACET_CHECK(flat.dtype() == DType::F32 && flat.numel() == params_.numel(), "ParameterBuffer::view_of: buffer ",
+              dtype_name(flat.dtype()), shape_str(flat.shape()), " does not have the layout [", params_.numel(), "] f32");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = flat.impl()->storage;
+  impl->offset = flat.impl()->offset + static_cast<size_t>(offsets_[i]) * sizeof(float);
+  impl->shape = tensors_[i].shape();
+  impl->dtype = DType::F32;
+  impl->name = tensors_[i].name();
+  return Tensor(std::move(impl));
+}
+
+void ParameterBuffer::zero_grad(Context& ctx) { grads_.fill_zero(ctx); }
+
+}  // namespace facet

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages facet needs to build and test (engine and, when present, pipeline).
+# Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config git
+      libopenblas-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+      libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "facet: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null; then
+  echo "facet: no CUDA toolkit found; building the CPU backend only (FACET_CUDA=AUTO)"
+fi

@@ -1,0 +1,233 @@
+// Hand-checked values for the CPU data-movement and resampling references. The op table only
+// proves each backward matches its forward; these tests pin the forwards themselves: DFL's DCR
+// pixel-shuffle order (and that it is not PyTorch's CRD), TF half-pixel bilinear values, TF SAME
+// pooling geometry with -inf padding, and small pad / slice / concat / permute examples.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/layout.h"
+#include "kernels/cpu/pool_resize.h"
+
+using namespace facet;
+
+namespace {
+
+std::vector<double> ramp(size_t n) {
+  std::vector<double> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<double>(i);
+  return v;
+}
+
+std::vector<double> random_values(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+}  // namespace
+
+// [1,2,2,4] -> [1,4,4,1]: out[2h+i, 2w+j] = in[h, w, i*2 + j]. Input value = its flat index.
+TEST(LayoutCpu, PixelShuffleDcrHandExample) {
+  const std::vector<double> x = ramp(16);
+  std::vector<double> y(16);
+  cpu::pixel_shuffle<double>(x.data(), y.data(), 1, 2, 2, 1, 2);
+  const std::vector<double> expected = {
+      0, 1, 4,  5,   // row 0: (h0,i0) w0 j0/j1 | w1 j0/j1
+      2, 3, 6,  7,   // row 1: (h0,i1)
+      8, 9, 12, 13,  // row 2: (h1,i0)
+      10, 11, 14, 15,  // row 3: (h1,i1)
+  };
+  for (size_t k = 0; k < 16; ++k) EXPECT_EQ(y[k], expected[k]) << "element " << k;
+}
+
+// With 2 output channels DCR and PyTorch's CRD differ: [1,1,1,8] -> [1,2,2,2].
+// DCR: out[i,j,c] = in[(i*2+j)*2 + c] -> memory order unchanged 0..7.
+// CRD: out[i,j,c] = in[c*4 + i*2 + j] -> 0,4,1,5,2,6,3,7.
+TEST(LayoutCpu, PixelShuffleIsNotPytorchCrd) {
+  const std::vector<double> x = ramp(8);
+  std::vector<double> y(8);
+  cpu::pixel_shuffle<double>(x.data(), y.data(), 1, 1, 1, 2, 2);
+  const std::vector<double> dcr = {0, 1, 2, 3, 4, 5, 6, 7};
+  const std::vector<double> crd = {0, 4, 1, 5, 2, 6, 3, 7};
+  EXPECT_EQ(y, dcr);
+  EXPECT_NE(y, crd);
+  // Spot-check the formula on one element: out[n=0, h=1, w=0, c=1] = in[(1*2+0)*2 + 1] = 5.
+  EXPECT_EQ(y[(1 * 2 + 0) * 2 + 1], 5.0);
+}
+
+TEST(LayoutCpu, PixelShuffleThenSpaceToDepthIsIdentity) {
+  for (int64_t r : {2, 3}) {
+    const int64_t N = 2, H = 3, W = 5, C = 4;
+    const size_t n = static_cast<size_t>(N * H * W * C * r * r);
+    const std::vector<double> x = random_values(n, static_cast<unsigned>(r));
+    std::vector<double> y(n), back(n);
+    cpu::pixel_shuffle<double>(x.data(), y.data(), N, H, W, C, r);
+    cpu::space_to_depth<double>(y.data(), back.data(), N, H, W, C, r);
+    EXPECT_EQ(back, x) << "r = " << r;
+    // and the other way round
+    cpu::space_to_depth<double>(x.data(), y.data(), N, H, W, C, r);
+    cpu::pixel_shuffle<double>(y.data(), back.data(), N, H, W, C, r);
+    EXPECT_EQ(back, x) << "r = " << r;
+  }
+}
+
+TEST(LayoutCpu, PixelNormHasUnitMeanSquare) {
+  const int64_t N = 3, D = 50;
+  std::vector<double> x = random_values(N * D, 7), y(N * D);
+  for (int64_t k = 0; k < D; ++k) x[2 * D + k] *= 100.0;  // scale does not matter
+  cpu::pixel_norm<double>(x.data(), y.data(), N, D, 1e-6);
+  for (int64_t n = 0; n < N; ++n) {
+    double ms = 0, xs = 0;
+    for (int64_t k = 0; k < D; ++k) {
+      ms += y[n * D + k] * y[n * D + k];
+      xs += x[n * D + k] * x[n * D + k];
+    }
+    ms /= D;
+    EXPECT_NEAR(ms, 1.0 / (1.0 + 1e-6 / (xs / D)), 1e-12) << "sample " << n;
+    EXPECT_NEAR(y[n * D + 3], x[n * D + 3] / std::sqrt(xs / D + 1e-6), 1e-12);
+  }
+}
+
+// TF2 tf.image.resize([[1,2],[3,4]], [4,4], 'bilinear') (half-pixel centres).
+TEST(LayoutCpu, ResizeBilinearUpsample2x2) {
+  const std::vector<double> x = {1, 2, 3, 4};
+  std::vector<double> y(16);
+  cpu::resize_bilinear<double>(x.data(), y.data(), 1, 2, 2, 1, 4, 4);
+  const std::vector<double> expected = {1.0, 1.25, 1.75, 2.0,  1.5, 1.75, 2.25, 2.5,
+                                        2.5, 2.75, 3.25, 3.5,  3.0, 3.25, 3.75, 4.0};
+  for (size_t k = 0; k < 16; ++k) EXPECT_DOUBLE_EQ(y[k], expected[k]) << "element " << k;
+  // float gives the same values (all are exact binary fractions)
+  const std::vector<float> xf = {1, 2, 3, 4};
+  std::vector<float> yf(16);
+  cpu::resize_bilinear<float>(xf.data(), yf.data(), 1, 2, 2, 1, 4, 4);
+  for (size_t k = 0; k < 16; ++k) EXPECT_EQ(yf[k], static_cast<float>(expected[k])) << "element " << k;
+}
+
+TEST(LayoutCpu, ResizeBilinearSameSizeIsIdentity) {
+  const int64_t N = 2, H = 5, W = 3, C = 4;
+  const std::vector<double> x = random_values(N * H * W * C, 3);
+  std::vector<double> y(x.size());
+  cpu::resize_bilinear<double>(x.data(), y.data(), N, H, W, C, H, W);
+  EXPECT_EQ(y, x);
+}
+
+// The backward is the transpose of the forward: <R x, g> == <x, R^T g>.
+TEST(LayoutCpu, ResizeBilinearBackwardIsAdjoint) {
+  const int64_t N = 2, H = 5, W = 7, C = 3, OH = 8, OW = 4;
+  const std::vector<double> x = random_values(N * H * W * C, 11), g = random_values(N * OH * OW * C, 12);
+  std::vector<double> y(g.size()), dx(x.size(), 123.0);  // dx is overwritten, not accumulated
+  cpu::resize_bilinear<double>(x.data(), y.data(), N, H, W, C, OH, OW);
+  cpu::resize_bilinear_backward<double>(g.data(), dx.data(), N, H, W, C, OH, OW);
+  double lhs = 0, rhs = 0;
+  for (size_t i = 0; i < y.size(); ++i) lhs += y[i] * g[i];
+  for (size_t i = 0; i < x.size(); ++i) rhs += x[i] * dx[i];
+  EXPECT_NEAR(lhs, rhs, 1e-12);
+}
+
+TEST(LayoutCpu, SameMaxPoolOutputSizes) {
+  struct G {
+    int64_t in, k, s, out, before;
+  };
+  // out = ceil(in/s); pad_total = max((out-1)*s + k - in, 0); before = total/2 (extra goes after).
+  for (const G& c : {G{5, 3, 2, 3, 1}, G{6, 2, 2, 3, 0}, G{7, 3, 2, 4, 1}, G{4, 3, 1, 4, 1}, G{5, 2, 2, 3, 0},
+                     G{8, 3, 2, 4, 0}, G{1, 3, 2, 1, 1}, G{64, 3, 2, 32, 0}}) {
+    int64_t out = -1, before = -1;
+    cpu::tf_window_geometry(c.in, c.k, c.s, true, &out, &before);
+    EXPECT_EQ(out, c.out) << "in " << c.in << " k " << c.k << " s " << c.s;
+    EXPECT_EQ(before, c.before) << "in " << c.in << " k " << c.k << " s " << c.s;
+  }
+  int64_t out = -1, before = -1;
+  cpu::tf_window_geometry(7, 3, 2, false, &out, &before);
+  EXPECT_EQ(out, 3);
+  EXPECT_EQ(before, 0);
+}
+
+// 5x5 ramp, k2 s2 SAME: 3x3 output, pad 0 before / 1 after; each window's max is its bottom-right
+// pixel clipped to the image.
+TEST(LayoutCpu, MaxPoolSameValues) {
+  const std::vector<double> x = ramp(25);
+  int64_t oh, pt, ow, pl;
+  cpu::tf_window_geometry(5, 2, 2, true, &oh, &pt);
+  cpu::tf_window_geometry(5, 2, 2, true, &ow, &pl);
+  ASSERT_EQ(oh, 3);
+  std::vector<double> y(9);
+  cpu::max_pool2d<double>(x.data(), y.data(), 1, 5, 5, 1, 2, 2, 2, 2, pt, pl, oh, ow);
+  const std::vector<double> expected = {6, 8, 9, 16, 18, 19, 21, 23, 24};
+  EXPECT_EQ(y, expected);
+}
+
+// SAME pads with -inf: on an all-negative image a border window must not return 0.
+TEST(LayoutCpu, MaxPoolPaddingNeverWins) {
+  std::vector<double> x(9);
+  for (size_t i = 0; i < 9; ++i) x[i] = -1.0 - static_cast<double>(i);
+  std::vector<double> y(9);
+  cpu::max_pool2d<double>(x.data(), y.data(), 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 3, 3);
+  const std::vector<double> expected = {-1, -1, -2, -1, -1, -2, -4, -4, -5};
+  EXPECT_EQ(y, expected);
+}
+
+// Ties go to the first maximum in window order; the backward routes there only.
+TEST(LayoutCpu, MaxPoolBackwardFirstMaxOnTies) {
+  const std::vector<double> x = {1, 3, 3, 2};  // 2x2, one window
+  const std::vector<double> dy = {5};
+  std::vector<double> y(1), dx(4, -7.0);
+  cpu::max_pool2d<double>(x.data(), y.data(), 1, 2, 2, 1, 2, 2, 2, 2, 0, 0, 1, 1);
+  cpu::max_pool2d_backward<double>(x.data(), dy.data(), dx.data(), 1, 2, 2, 1, 2, 2, 2, 2, 0, 0, 1, 1);
+  EXPECT_EQ(y[0], 3.0);
+  EXPECT_EQ(dx, (std::vector<double>{0, 5, 0, 0}));
+}
+
+TEST(LayoutCpu, PadAndSliceHandExample) {
+  // [2,3] -> pad (1,0) rows, (0,2) cols with 9
+  const std::vector<double> x = {1, 2, 3, 4, 5, 6};
+  const int64_t shape[] = {2, 3}, before[] = {1, 0}, after[] = {0, 2};
+  std::vector<double> y(3 * 5);
+  cpu::pad<double>(x.data(), y.data(), 2, shape, before, after, 9.0);
+  EXPECT_EQ(y, (std::vector<double>{9, 9, 9, 9, 9, 1, 2, 3, 9, 9, 4, 5, 6, 9, 9}));
+  // slicing the padded tensor back gives x
+  const int64_t pshape[] = {3, 5}, begin[] = {1, 0}, out[] = {2, 3};
+  std::vector<double> back(6);
+  cpu::slice<double>(y.data(), back.data(), 2, pshape, begin, out);
+  EXPECT_EQ(back, x);
+  // an inner-axis slice: columns 1..3 of row 0..1 of the padded tensor
+  const int64_t b2[] = {0, 1}, o2[] = {2, 3};
+  std::vector<double> s2(6);
+  cpu::slice<double>(y.data(), s2.data(), 2, pshape, b2, o2);
+  EXPECT_EQ(s2, (std::vector<double>{9, 9, 9, 2, 3, 9}));
+}
+
+TEST(LayoutCpu, ConcatAndSplitHandExample) {
+  // concat along axis 1 of [2,1] and [2,2]: outer 2, inner 1
+  const std::vector<double> a = {1, 2}, b = {3, 4, 5, 6};
+  const double* xs[] = {a.data(), b.data()};
+  const int64_t sizes[] = {1, 2};
+  std::vector<double> y(6);
+  cpu::concat<double>(xs, sizes, 2, y.data(), 2, 1);
+  EXPECT_EQ(y, (std::vector<double>{1, 3, 4, 2, 5, 6}));
+  std::vector<double> a2(2), b2(4);
+  double* outs[] = {a2.data(), b2.data()};
+  cpu::split<double>(y.data(), outs, sizes, 2, 2, 1);
+  EXPECT_EQ(a2, a);
+  EXPECT_EQ(b2, b);
+}
+
+TEST(LayoutCpu, PermuteNhwcToNchw) {
+  // [1,2,2,3] NHWC ramp -> NCHW: channel c plane = x[.., c]
+  const std::vector<double> x = ramp(12);
+  const int64_t shape[] = {1, 2, 2, 3};
+  const int perm[] = {0, 3, 1, 2};
+  std::vector<double> y(12);
+  cpu::permute<double>(x.data(), y.data(), 4, shape, perm);
+  EXPECT_EQ(y, (std::vector<double>{0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11}));
+  // and back
+  const int64_t nchw[] = {1, 3, 2, 2};
+  const int inv[] = {0, 2, 3, 1};
+  std::vector<double> back(12);
+  cpu::permute<double>(y.data(), back.data(), 4, nchw, inv);
+  EXPECT_EQ(back, x);
+}
