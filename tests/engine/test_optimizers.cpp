@@ -15,6 +15,7 @@
 
 #include "engine/autograd/tape.h"
 #include "engine/core/context.h"
+#include "engine/core/error.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/linear.h"
 #include "engine/optim/optimizer.h"
@@ -24,6 +25,7 @@
 #include "kernels/cpu/optimizers.h"
 #if FACET_HAS_CUDA
 #include "kernels/cuda/optimizers.h"
+#include "kernels/cuda/runtime.h"
 #endif
 
 using namespace facet;
