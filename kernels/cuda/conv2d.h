@@ -11,7 +11,9 @@
 // cuDNN algorithms are chosen by the cudnnGet*Algorithm_v7 heuristics (deterministic-only when
 // asked) once per problem and kept, with their descriptors, in a ConvAlgoCache owned by the caller
 // (one per context: no globals). Every call takes its scratch memory from the caller.
-// Reductions (bias gradient, depthwise filter gradient) are two-pass and atomic-free.
+// Bias add / bias gradient reuse kernels/cuda/matmul.h (its column reduction is two-pass and
+// atomic-free); the depthwise filter gradient is two-pass and atomic-free too, so the whole
+// backward is deterministic whenever cuDNN's algorithms are.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -40,6 +40,7 @@ DssimWs carve(void* ws, int64_t N, int64_t H, int64_t W, int64_t C, int64_t fs, 
   size_t o_part = o_grads + align256(static_cast<size_t>(N * Ho * Wo * C) * sizeof(float4));
   size_t end = o_part + align256(static_cast<size_t>(N * C * K) * sizeof(float));
   if (total) *total = end;
+  if (!ws) return {nullptr, nullptr, nullptr, nullptr, K};
   char* base = static_cast<char*>(ws);
   return {reinterpret_cast<float*>(base + o_win), reinterpret_cast<float4*>(base + o_stats),
           reinterpret_cast<float4*>(base + o_grads), reinterpret_cast<float*>(base + o_part), K};

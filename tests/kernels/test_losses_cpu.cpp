@@ -1,12 +1,18 @@
 // Kernel-level checks of kernels/cpu/blur and kernels/cpu/losses against DFL's definitions written
-// out the direct way (non-separable 2-D windows, the softmax formula, closed forms). Gradients are
-// checked numerically by the op table (tests/engine/cases_losses.cpp).
+// out the direct way (non-separable 2-D windows, the softmax formula, closed forms), then the engine
+// ops over them (shapes, error messages). Gradients are checked numerically by the op table
+// (tests/engine/cases_losses.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "engine/autograd/tape.h"
+#include "engine/core/error.h"
+#include "engine/ops/blur.h"
+#include "engine/ops/losses.h"
 #include "kernels/cpu/blur.h"
 #include "kernels/cpu/losses.h"
 
@@ -309,4 +315,72 @@ TEST(PointwiseLossCpu, L1GradientIsZeroWhereImagesAgree) {
   EXPECT_EQ(ga[2], 0.f);
   EXPECT_EQ(ga[3], 0.25f);
   EXPECT_EQ(gb[3], -0.25f);
+}
+
+// ---- The engine ops over these kernels: shapes, errors a user can act on, recorded backward ----
+
+namespace {
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const facet::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+facet::Tensor image(facet::Context& ctx, facet::Shape s, uint32_t seed) {
+  return facet::Tensor::from_vector(ctx, s, random_vec(static_cast<size_t>(facet::numel(s)), seed), facet::DType::F64);
+}
+
+}  // namespace
+
+TEST(LossOps, DssimReturnsPerSampleVectorOfTheKernel) {
+  facet::Context ctx;
+  auto a = image(ctx, {3, 12, 14, 2}, 51), b = image(ctx, {3, 12, 14, 2}, 52);
+  facet::Tensor y = facet::dssim(ctx, a, b, 5);
+  ASSERT_EQ(y.shape(), (facet::Shape{3}));
+  auto want = direct_dssim(a.to_double(ctx), b.to_double(ctx), 3, 12, 14, 2, 5);
+  auto got = y.to_double(ctx);
+  for (int n = 0; n < 3; ++n) EXPECT_NEAR(got[n], want[n], 1e-13);
+}
+
+TEST(LossOps, ClearErrors) {
+  facet::Context ctx;
+  auto a = image(ctx, {2, 8, 9, 3}, 1), b = image(ctx, {2, 8, 8, 3}, 2), m = image(ctx, {2, 8, 9, 2}, 3);
+  EXPECT_NE(error_of([&] { facet::dssim(ctx, a, b, 3); }).find("differ"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::dssim(ctx, a, a, 9); }).find("larger than the 8x9 image"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::dssim(ctx, a, a, 0); }).find("filter_size"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::dssim(ctx, a.view({2, 72, 3}), a.view({2, 72, 3}), 3); }).find("NHWC"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { facet::mse_loss(ctx, a, b); }).find("differ"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::l1_loss(ctx, a, a, m); }).find("[2,8,9,1]"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::gaussian_blur(ctx, a, 1.0, 4); }).find("odd"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::gaussian_blur(ctx, a, 0.0); }).find("sigma"), std::string::npos);
+  EXPECT_NE(error_of([&] { facet::gaussian_blur(ctx, a.view({2, 72, 3}), 1.0); }).find("NHWC"), std::string::npos);
+  EXPECT_EQ(facet::gaussian_blur_kernel_size(4.0), 17);
+}
+
+// The recorded backward of the blur is the blur of the seed, and the mask gets no gradient.
+TEST(LossOps, BlurBackwardIsBlurOfGradAndMaskIsConstant) {
+  facet::Context ctx;
+  auto x = image(ctx, {2, 10, 7, 3}, 61);
+  x.set_requires_grad(true);
+  facet::Tensor y = facet::gaussian_blur(ctx, x, 1.3);
+  auto r = image(ctx, {2, 10, 7, 3}, 62);
+  facet::backward(ctx, y, r);
+  auto want = facet::gaussian_blur(ctx, r, 1.3).to_double(ctx);
+  auto got = x.grad().to_double(ctx);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]);
+
+  auto a = image(ctx, {2, 4, 4, 3}, 63), b = image(ctx, {2, 4, 4, 3}, 64), m = image(ctx, {2, 4, 4, 1}, 65);
+  a.set_requires_grad(true);
+  m.set_requires_grad(true);
+  facet::Tensor l = facet::mse_loss(ctx, a, b, m);
+  facet::backward(ctx, l, facet::Tensor::full(ctx, {2}, 1.0, facet::DType::F64, facet::Device::cpu()));
+  EXPECT_TRUE(a.grad().defined());
+  EXPECT_FALSE(m.grad().defined());
+  EXPECT_FALSE(b.grad().defined());
 }

@@ -1,0 +1,13 @@
+// Each subcommand registers itself on the CLI11 app and returns the action to run when chosen.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace facet::cli {
+
+using Action = std::function<int()>;  // returns the process exit code
+
+Action add_demo(CLI::App& app);
+Action add_info(CLI::App& app);
+
+}  // namespace facet::cli
