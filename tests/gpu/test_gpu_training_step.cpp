@@ -15,12 +15,12 @@ using facet::test::TinyAE;
 
 namespace {
 
-struct Run {
+struct TrainRun {
   std::vector<float> losses;
   uint64_t allocs_after_warmup = 0, allocs_at_end = 0;
 };
 
-Run train(Device device, int steps, bool deterministic) {
+TrainRun train(Device device, int steps, bool deterministic) {
   Context ctx(device, 1234);
   ctx.deterministic = deterministic;
   TinyAE model(ctx, device);
@@ -30,7 +30,7 @@ Run train(Device device, int steps, bool deterministic) {
   Adam adam(ctx, params, opt);
   Tensor batch = make_batch(ctx, device);
   Tensor losses = Tensor::zeros(ctx, {steps}, DType::F32, device);
-  Run r;
+  TrainRun r;
   for (int i = 0; i < steps; ++i) {
     if (i == 3) r.allocs_after_warmup = ctx.memory_stats(device).system_allocs;
     params.zero_grad(ctx);
@@ -48,14 +48,14 @@ Run train(Device device, int steps, bool deterministic) {
 
 TEST(GpuTrainingStep, SteadyStateMakesNoDeviceAllocations) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  Run r = train(Device::cuda(0), 12, false);
+  TrainRun r = train(Device::cuda(0), 12, false);
   EXPECT_EQ(r.allocs_after_warmup, r.allocs_at_end) << "cudaMalloc inside steady-state steps";
 }
 
 TEST(GpuTrainingStep, MatchesCpuAndIsDeterministic) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  Run g1 = train(Device::cuda(0), 30, true), g2 = train(Device::cuda(0), 30, true);
-  Run c = train(Device::cpu(), 30, true);
+  TrainRun g1 = train(Device::cuda(0), 30, true), g2 = train(Device::cuda(0), 30, true);
+  TrainRun c = train(Device::cpu(), 30, true);
   for (size_t i = 0; i < g1.losses.size(); ++i) {
     ASSERT_EQ(g1.losses[i], g2.losses[i]) << "step " << i;
     EXPECT_NEAR(g1.losses[i], c.losses[i], 2e-3 * c.losses[0]) << "step " << i;
