@@ -1,13 +1,17 @@
 // Hand-checked values for the CPU data-movement and resampling references. The op table only
 // proves each backward matches its forward; these tests pin the forwards themselves: DFL's DCR
 // pixel-shuffle order (and that it is not PyTorch's CRD), TF half-pixel bilinear values, TF SAME
-// pooling geometry with -inf padding, and small pad / slice / concat / permute examples.
+// pooling geometry with -inf padding, and small pad / slice / concat / permute examples. The last
+// tests check that the engine ops refuse bad arguments with a message naming the op and shapes.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "engine/core/error.h"
+#include "engine/ops/layout.h"
+#include "engine/ops/pool_resize.h"
 #include "kernels/cpu/layout.h"
 #include "kernels/cpu/pool_resize.h"
 
@@ -230,4 +234,58 @@ TEST(LayoutCpu, PermuteNhwcToNchw) {
   std::vector<double> back(12);
   cpu::permute<double>(y.data(), back.data(), 4, nchw, inv);
   EXPECT_EQ(back, x);
+}
+
+namespace {
+// Runs f, expecting a facet::Error whose message contains every one of `parts`.
+template <typename F>
+void expect_error(F&& f, std::initializer_list<const char*> parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no facet::Error thrown";
+  } catch (const Error& e) {
+    for (const char* p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+TEST(LayoutOps, RefuseBadArgumentsWithClearMessages) {
+  Context ctx(Device::cpu());
+  Tensor x = Tensor::zeros(ctx, {2, 3, 4, 6});
+  expect_error([&] { pixel_shuffle(ctx, x, 2); }, {"pixel_shuffle", "[2,3,4,6]", "r*r = 4"});
+  expect_error([&] { space_to_depth(ctx, x, 2); }, {"space_to_depth", "[2,3,4,6]"});
+  expect_error([&] { pixel_shuffle(ctx, Tensor::zeros(ctx, {3, 8}), 2); }, {"pixel_shuffle", "NHWC", "[3,8]"});
+  expect_error([&] { concat(ctx, {x, Tensor::zeros(ctx, {2, 3, 5, 6})}, 3); },
+               {"concat", "[2,3,5,6]", "[2,3,4,6]", "axis 3"});
+  expect_error([&] { slice(ctx, x, {0, 0, 1, 0}, {2, 3, 5, 6}); }, {"slice", "axis 2", "[2,3,4,6]"});
+  expect_error([&] { pad(ctx, x, {0, 0, 0}, {0, 0, 0}); }, {"pad", "expected 4"});
+  expect_error([&] { pad(ctx, x, {0, -1, 0, 0}, {0, 0, 0, 0}); }, {"pad", "negative", "axis 1"});
+  expect_error([&] { reshape(ctx, x, {5, -1}); }, {"reshape", "[5,-1]", "[2,3,4,6]"});
+  expect_error([&] { reshape(ctx, x, {2, 3, 4, 5}); }, {"reshape", "144 elements", "120 elements"});
+  expect_error([&] { permute(ctx, x, {0, 1, 1, 2}); }, {"permute", "{0,1,1,2}", "not a permutation"});
+  expect_error([&] { max_pool2d(ctx, x, 5, 1, PoolPadding::Valid); }, {"max_pool2d", "larger than", "[2,3,4,6]"});
+  expect_error([&] { resize_bilinear(ctx, x, 0, 4); }, {"resize_bilinear", "0x4"});
+}
+
+// The engine ops return what the kernels compute, in the documented output shapes.
+TEST(LayoutOps, EngineShapesAndValues) {
+  Context ctx(Device::cpu());
+  std::vector<double> v(16);
+  for (size_t i = 0; i < 16; ++i) v[i] = static_cast<double>(i);
+  Tensor x = Tensor::from_vector(ctx, {1, 2, 2, 4}, v, DType::F32);
+  Tensor y = pixel_shuffle(ctx, x, 2);
+  EXPECT_EQ(y.shape(), (Shape{1, 4, 4, 1}));
+  EXPECT_EQ(y.to_double(ctx), (std::vector<double>{0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15}));
+  EXPECT_EQ(space_to_depth(ctx, y, 2).to_double(ctx), v);
+  EXPECT_EQ(reshape(ctx, x, {-1, 8}).shape(), (Shape{2, 8}));
+  EXPECT_EQ(permute(ctx, x, {0, 3, 1, 2}).shape(), (Shape{1, 4, 2, 2}));
+  EXPECT_EQ(concat(ctx, {x, x, x}, -1).shape(), (Shape{1, 2, 2, 12}));
+  EXPECT_EQ(slice_axis(ctx, x, 3, 1, 3).to_double(ctx), (std::vector<double>{1, 2, 5, 6, 9, 10, 13, 14}));
+  EXPECT_EQ(pad(ctx, x, {0, 1, 0, 0}, {0, 0, 1, 0}).shape(), (Shape{1, 3, 3, 4}));
+  EXPECT_EQ(max_pool2d(ctx, Tensor::zeros(ctx, {1, 5, 7, 2}), 3, 2, PoolPadding::Same).shape(), (Shape{1, 3, 4, 2}));
+  EXPECT_EQ(max_pool2d(ctx, Tensor::zeros(ctx, {1, 5, 7, 2}), 3, 2, PoolPadding::Valid).shape(), (Shape{1, 2, 3, 2}));
+  EXPECT_EQ(resize_bilinear(ctx, x, 3, 5).shape(), (Shape{1, 3, 5, 4}));
+  // pixel_norm of a constant sample is +-1 everywhere (up to eps)
+  Tensor c = Tensor::full(ctx, {2, 3, 3, 2}, -3.0, DType::F64, Device::cpu());
+  for (double e : pixel_norm(ctx, c).to_double(ctx)) EXPECT_NEAR(e, -1.0, 1e-6);
 }
