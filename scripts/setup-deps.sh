@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages facet needs to build and test (engine and, when present, pipeline).
+# Installs the Debian packages facet needs to build and test: the engine's (BLAS, JSON, GoogleTest,
+# Google Benchmark), the pipeline's (OpenCV, FFmpeg libraries and CLI) and npm for the assets.
 # Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libopenblas-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
-      libgtest-dev libbenchmark-dev)
+      libgtest-dev libbenchmark-dev
+      libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
+      ffmpeg)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +18,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+command -v npm >/dev/null || echo "facet: npm not found; scripts/fetch-assets.sh will install it"
 if [ ! -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null; then
   echo "facet: no CUDA toolkit found; building the CPU backend only (FACET_CUDA=AUTO)"
 fi
