@@ -4,7 +4,12 @@
 #include "facet_config.h"
 #if FACET_HAS_CUDA
 #include "engine/cuda/caching_allocator.h"
+#include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/runtime.h"
+#else
+namespace facet::cuda {
+class ConvAlgoCache {};  // never instantiated without the CUDA backend; completes the type
+}  // namespace facet::cuda
 #endif
 
 namespace facet {
@@ -25,6 +30,7 @@ Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
                 " is available (found ", cuda::device_count(), "); use the CPU instead");
     cuda_ = std::make_unique<cuda::Handles>(cuda::create_handles(device.index));
     cuda_alloc_ = std::make_shared<CudaCachingAllocator>(device.index);
+    conv_cache_ = std::make_unique<cuda::ConvAlgoCache>();
 #else
     throw Error("this build of facet has no CUDA backend; rebuild with -DFACET_CUDA=ON or use the CPU");
 #endif
@@ -36,6 +42,7 @@ Context::~Context() {
 #if FACET_HAS_CUDA
   if (cuda_) {
     cuda::stream_synchronize(cuda_->stream);
+    conv_cache_.reset();  // its descriptors belong to the cuDNN handle
     cuda::destroy_handles(*cuda_);
   }
 #endif

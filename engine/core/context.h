@@ -11,7 +11,10 @@
 
 namespace facet {
 
-namespace cuda { struct Handles; }
+namespace cuda {
+struct Handles;
+class ConvAlgoCache;
+}  // namespace cuda
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
@@ -27,6 +30,8 @@ class Context {
   std::shared_ptr<Allocator> allocator(Device d);
   MemoryStats memory_stats(Device d);
   const cuda::Handles& cuda_handles();  // throws when this context has no CUDA device
+  // cuDNN algorithm choices and descriptors per conv problem (null on a CPU context).
+  cuda::ConvAlgoCache* conv_algo_cache() { return conv_cache_.get(); }
 
   Tape& tape() { return tape_; }
   bool grad_enabled() const { return grad_enabled_; }
@@ -57,6 +62,7 @@ class Context {
   std::shared_ptr<Allocator> cpu_alloc_;
   std::shared_ptr<Allocator> cuda_alloc_;
   std::unique_ptr<cuda::Handles> cuda_;
+  std::unique_ptr<cuda::ConvAlgoCache> conv_cache_;
 };
 
 // Disables tape recording in a scope (inference, optimizer updates, backward formulas).

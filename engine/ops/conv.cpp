@@ -34,9 +34,7 @@ Tensor cpu_workspace(Context& ctx, const cpu::Conv2dGeom& g, DType dt) {
 cuda::ConvConfig cuda_config(Context& ctx) {
   cuda::ConvConfig cfg;
   cfg.deterministic = ctx.deterministic;
-  // No per-context cuda::ConvAlgoCache exists yet, so algorithms are chosen by heuristics on
-  // every call; a Context-owned cache (see kernels/cuda/conv2d.h) plugs in here.
-  cfg.cache = nullptr;
+  cfg.cache = ctx.conv_algo_cache();  // heuristics run once per problem, then reused
   return cfg;
 }
 

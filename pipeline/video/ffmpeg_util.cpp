@@ -5,7 +5,12 @@
 #include <fstream>
 #include <vector>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include "engine/core/error.h"
+#include "pipeline/video/ffmpeg_log.h"
 
 namespace facet::video::ff {
 
@@ -40,7 +45,7 @@ InputPtr open_input(const std::string& path) {
     if (rc == AVERROR(EACCES)) throw Error(path + ": permission denied");
     if (!fmt || score <= AVPROBE_SCORE_RETRY)
       throw Error(path + ": not a video file (FFmpeg recognises no media format in it: " + err(rc) + ")");
-    throw Error(path + ": cannot open this " + fmt->name + " file, it is damaged or truncated (FFmpeg: " + err(rc) +
+    throw Error(path + ": cannot open this " + (fmt->long_name ? fmt->long_name : fmt->name) + " file, it is damaged or truncated (FFmpeg: " + err(rc) +
                 ")");
   }
   InputPtr in(raw);
@@ -50,3 +55,16 @@ InputPtr open_input(const std::string& path) {
 }
 
 }  // namespace facet::video::ff
+
+namespace facet::video {
+
+void set_ffmpeg_log_level(FfmpegLogLevel level) {
+  switch (level) {
+    case FfmpegLogLevel::Quiet: av_log_set_level(AV_LOG_QUIET); break;
+    case FfmpegLogLevel::Error: av_log_set_level(AV_LOG_ERROR); break;
+    case FfmpegLogLevel::Warning: av_log_set_level(AV_LOG_WARNING); break;
+    case FfmpegLogLevel::Info: av_log_set_level(AV_LOG_INFO); break;
+  }
+}
+
+}  // namespace facet::video

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
+#include "pipeline/video/ffmpeg_log.h"
 #include "pipeline/video/image_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline/video/video_writer.h"
@@ -22,6 +23,9 @@ namespace {
 using facet::testing::have_tool;
 using facet::testing::run_capture;
 using facet::testing::ScratchDir;
+
+// x264's statistics and the decoder's complaints about the deliberately damaged files are noise here.
+const bool kQuietFfmpeg = (set_ffmpeg_log_level(FfmpegLogLevel::Error), true);
 
 struct Expected {
   Rational fps;
