@@ -8,7 +8,9 @@
 #include "kernels/cuda/runtime.h"
 #else
 namespace facet::cuda {
-class ConvAlgoCache {};  // never instantiated without the CUDA backend; completes the type
+// Never instantiated without the CUDA backend; complete types so unique_ptr can be destroyed.
+struct Handles {};
+class ConvAlgoCache {};
 }  // namespace facet::cuda
 #endif
 

@@ -241,8 +241,8 @@ ModelDef parse_tflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const s
     int64_t n = 1;
     for (int32_t d : td.shape) {
       if (d < 0) b.fail(detail::concat(label, " has a negative dimension (", d, ")"));
+      if (d > 0 && n > kMaxElements / d) b.fail(detail::concat(label, " has an implausibly large shape"));
       n *= d;
-      if (n > kMaxElements) b.fail(detail::concat(label, " has an implausibly large shape"));
     }
     if (td.buffer >= m.buffers.size() && !(td.buffer == 0 && m.buffers.empty()))
       b.fail(detail::concat("corrupt TFLite file: ", label, " refers to buffer ", td.buffer, " of ", m.buffers.size()));

@@ -188,7 +188,7 @@ TEST(TfliteReader, RefusesNonTfliteFiles) {
   EXPECT_NE(msg("").find("bad.tflite: empty file"), std::string::npos) << msg("");
   EXPECT_NE(msg("TFL3").find("too short"), std::string::npos);
   const std::string text = "This is a text file, not a model.\nSecond line.\n";
-  EXPECT_NE(msg(text).find("not a TFLite file (file identifier \" a t\""), std::string::npos) << msg(text);
+  EXPECT_NE(msg(text).find("not a TFLite file (file identifier \" is \", expected \"TFL3\")"), std::string::npos) << msg(text);
   std::string json = "{\"version\": 3, \"subgraphs\": []}";
   EXPECT_NE(msg(json).find("not a TFLite file"), std::string::npos);
   EXPECT_THROW(load_tflite(ctx, fixture("no_such_file.tflite"), Device::cpu()), Error);
