@@ -16,6 +16,7 @@ aug::GenConfig gen_config(const AugmentOptions& o) {
   c.random_flip = o.random_flip;
   c.random_warp = o.random_warp;
   c.grid_aliased = o.dfl_grid_aliasing;
+  c.remap_zero_border = o.dfl_remap_zero_border;
   c.rotation_deg = o.rotation_deg;
   c.scale_range = o.scale;
   c.translation = o.translation;

@@ -17,6 +17,13 @@
 // (std 0.130 cell, bound 0.48 cell, x and y coupled). The default follows the documented intent
 // (independent x and y, std 0.092 cell, bound 0.24 cell); dfl_grid_aliasing = true reproduces
 // DFL's actual field.
+//
+// DFL's other warp quirk: cv2.remap runs with its default BORDER_CONSTANT, so bicubic taps past
+// the edge read 0 and the remapped image's last row/column comes out about half dark (the first
+// about 9% bright); warpAffine's replicate border then smears those pixels outward. The default
+// samples with a replicate border throughout; dfl_remap_zero_border = true multiplies the warped
+// input by the in-range share of the remap's bicubic weights, which reproduces DFL's bands for a
+// locally flat image (docs/augmentation.md).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -34,6 +41,7 @@ struct AugmentOptions {
   double hsv_power = 0;              // DFL random_hsv_power (src side), 0 = off
   bool rct = false;                  // rct colour transfer toward a dst face (src side)
   bool dfl_grid_aliasing = false;    // reproduce DFL's mapy = mapx.T view aliasing (see above)
+  bool dfl_remap_zero_border = false;  // emulate cv2.remap's zero border in DFL's warped input
   DType output_dtype = DType::F32;   // F32 (CPU, CUDA), F64 (CPU), BF16 (CUDA)
 };
 

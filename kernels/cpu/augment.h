@@ -15,7 +15,8 @@
 //   s = (q + 0.5) * S / P - 0.5                    (cv2.resize from S to the working size)
 // and the image is sampled ONCE there (bicubic a=-0.75, replicate border; masks bilinear, zero
 // border). DFL resamples three times (resize, remap, warpAffine); docs/augmentation.md lists the
-// differences. Colour operations are pointwise and run after the sampling: rct, then HSV, clip.
+// differences. Colour operations are pointwise and run after the sampling: rct, then HSV, then
+// the optional DFL remap-border factor, clip.
 #pragma once
 #include <math.h>
 
@@ -29,7 +30,7 @@ namespace facet::aug {
 constexpr int kMaxGridPoints = 9;              // cell = P/8 gives 9 grid points per axis
 constexpr int kMaxInterior = kMaxGridPoints - 2;
 constexpr int kNormalAttempts = 16;            // rejection attempts per truncated normal (P(fail) ~ 1e-30)
-constexpr uint64_t kWordsPerSample = 8192;     // Philox words reserved per sample (layout in aug_gen_sample)
+constexpr uint64_t kWordsPerSample = 8192;     // Philox words reserved per sample (layout: gen_sample)
 constexpr int kMinParamRes = 64;               // DFL computes parameters at 64 for smaller outputs
 
 // What a batch draws, from AugmentOptions (engine/augment/warp_params.h).
@@ -38,6 +39,7 @@ struct GenConfig {
   int32_t random_flip = 0;    // flip with p = 0.4
   int32_t random_warp = 1;    // random-warp grid on the warped input
   int32_t grid_aliased = 0;   // DFL's numpy view aliasing of mapy = mapx.T (see warp_params.h)
+  int32_t remap_zero_border = 0;  // DFL's cv2.remap default BORDER_CONSTANT (see source_coord)
   double rotation_deg = 10;   // U(-r, r)
   double scale_range = 0.15;  // U(1/(1+s), 1+s)
   double translation = 0.05;  // U(-t, t) * P pixels
@@ -56,7 +58,7 @@ struct SampleParams {
   int32_t cell_size;                   // P/2, P/4 or P/8
   int32_t hue_shift;                   // degrees, integer in [-h, h]
   int32_t apply_hsv;                   // HSV jitter on the warped input
-  int32_t pad_;
+  int32_t remap_zero_border;           // emulate DFL's zero border in cv2.remap (warped input)
 };
 
 // rct statistics per sample: the src face being recoloured and the reference (dst) face.
@@ -162,7 +164,7 @@ FACET_HD void gen_sample(uint64_t seed, uint64_t base, const GenConfig& c, Sampl
     p->sat_shift = (uniform53(seed, base + 11) - 0.5) * c.hsv_power;
     p->val_shift = (uniform53(seed, base + 13) - 0.5) * c.hsv_power;
   }
-  p->pad_ = 0;
+  p->remap_zero_border = c.remap_zero_border;
 }
 
 // ---- geometry ------------------------------------------------------------------------------
@@ -194,10 +196,35 @@ FACET_HD void warp_map(const SampleParams& p, int64_t P, T qx, T qy, T* u, T* v)
   *v = bil(p.grid_y);
 }
 
+// OpenCV's interpolateCubic (imgproc/src/imgwarp.cpp), A = -0.75, taps at floor(x) - 1 .. + 2.
+template <typename T>
+FACET_HD void cubic_coeffs(T x, T c[4]) {
+  const T A = T(-0.75);
+  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
+  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
+  c[3] = 1 - c[0] - c[1] - c[2];
+}
+
+// Sum of the bicubic weights at P-space position u whose taps fall inside [0, P-1]: what
+// cv2.remap's default zero border leaves of a locally flat image (0.5 on the last row/column
+// reached by the undisplaced map, 1.09 on the first).
+template <typename T>
+FACET_HD T remap_coverage(T u, int64_t P) {
+  const T f = ::floor(u);
+  T c[4];
+  cubic_coeffs(u - f, c);
+  const int64_t i0 = static_cast<int64_t>(f) - 1;
+  T s = 0;
+  for (int k = 0; k < 4; ++k) s += (i0 + k >= 0 && i0 + k < P) ? c[k] : T(0);
+  return s;
+}
+
 // Output pixel (xo, yo) at resolution w -> position in the S x S source (see the file comment).
+// `coverage` (optional) receives the remap_zero_border factor (1 when not emulated).
 template <typename T>
 FACET_HD void source_coord(const SampleParams& p, int64_t S, int64_t w, int64_t xo, int64_t yo, bool warp,
-                           T* xs, T* ys) {
+                           T* xs, T* ys, T* coverage = nullptr) {
   const int64_t P = param_res(w);
   T x = static_cast<T>(p.flip ? w - 1 - xo : xo), y = static_cast<T>(yo);
   if (P != w) {
@@ -207,9 +234,11 @@ FACET_HD void source_coord(const SampleParams& p, int64_t S, int64_t w, int64_t 
   }
   T qx = static_cast<T>(p.minv[0]) * x + static_cast<T>(p.minv[1]) * y + static_cast<T>(p.minv[2]);
   T qy = static_cast<T>(p.minv[3]) * x + static_cast<T>(p.minv[4]) * y + static_cast<T>(p.minv[5]);
+  if (coverage) *coverage = T(1);
   if (warp && p.grid_points > 0) {
     const T hi = static_cast<T>(P - 1);
     warp_map(p, P, clampv(qx, T(0), hi), clampv(qy, T(0), hi), &qx, &qy);
+    if (coverage && p.remap_zero_border) *coverage = remap_coverage(qx, P) * remap_coverage(qy, P);
   }
   if (S != P) {
     const T r = static_cast<T>(S) / static_cast<T>(P);
@@ -221,16 +250,6 @@ FACET_HD void source_coord(const SampleParams& p, int64_t S, int64_t w, int64_t 
 }
 
 // ---- interpolation -------------------------------------------------------------------------
-
-// OpenCV's interpolateCubic (imgproc/src/imgwarp.cpp), A = -0.75, taps at floor(x) - 1 .. + 2.
-template <typename T>
-FACET_HD void cubic_coeffs(T x, T c[4]) {
-  const T A = T(-0.75);
-  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
-  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
-  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
-  c[3] = 1 - c[0] - c[1] - c[2];
-}
 
 template <typename T> FACET_HD T load_px(const uint8_t* p, int64_t i) { return static_cast<T>(p[i]) * T(1.0 / 255.0); }
 template <typename T> FACET_HD T load_px(const float* p, int64_t i) { return static_cast<T>(p[i]); }
@@ -427,13 +446,13 @@ FACET_HD void apply_rct(const RctStats& s, T bgr[3]) {
 template <typename T, typename In>
 FACET_HD void image_pixel(const In* img, int64_t S, const SampleParams& p, const RctStats* rct, int64_t w,
                           int64_t xo, int64_t yo, bool warp, T out[3]) {
-  T xs, ys;
-  source_coord(p, S, w, xo, yo, warp, &xs, &ys);
+  T xs, ys, cov;
+  source_coord(p, S, w, xo, yo, warp, &xs, &ys, &cov);
   bicubic3(img, S, xs, ys, out);
   for (int c = 0; c < 3; ++c) out[c] = clip01(out[c]);
   if (rct) apply_rct(*rct, out);
   if (warp && p.apply_hsv) apply_hsv(p, out);
-  for (int c = 0; c < 3; ++c) out[c] = clip01(out[c]);
+  for (int c = 0; c < 3; ++c) out[c] = clip01(out[c] * cov);  // DFL: colour, remap, affine, clip
 }
 
 // One output pixel of a mask (affine + flip, never the warp grid).

@@ -325,6 +325,35 @@ TEST(AugmentKernel, RegularGridWarpIsDflsHalfPixelShift) {
   }
 }
 
+TEST(AugmentKernel, DflRemapZeroBorderDarkensTheWarpedEdges) {
+  // cv2.remap's default zero border: with the undisplaced map (x -> x + 0.5) the last column
+  // keeps the weights of taps 62 and 63 only (0.5) and the first gains tap -1's negative lobe
+  // back (1.09375). Off by default: the warped input is flat.
+  Context ctx;
+  const int S = 64;
+  HostFaces f = random_faces(1, S, 8);
+  for (auto& v : f.img) v = 0.5f;
+  FaceBank bank = bank_of(ctx, f);
+  aug::SampleParams p = identity_warp_params(S);
+  aug::set_regular_grid(&p, S, 16);
+  AugmentOptions o = opts_at(S);
+  AugmentedBatch plain;
+  Augmenter(o).run_with_params(ctx, bank, {0}, {p}, plain);
+  p.remap_zero_border = 1;
+  AugmentedBatch dfl;
+  Augmenter(o).run_with_params(ctx, bank, {0}, {p}, dfl);
+  auto at = [&](const Tensor& t, int x, int y) { return t.data_as<float>()[(y * S + x) * 3]; };
+  EXPECT_FLOAT_EQ(at(plain.warped, S - 1, 20), 0.5f);
+  EXPECT_FLOAT_EQ(at(dfl.warped, 20, 20), 0.5f);
+  EXPECT_FLOAT_EQ(at(dfl.warped, S - 1, 20), 0.25f);
+  EXPECT_FLOAT_EQ(at(dfl.warped, 0, 20), 0.546875f);
+  EXPECT_FLOAT_EQ(at(dfl.warped, S - 1, S - 1), 0.125f);
+  EXPECT_FLOAT_EQ(at(dfl.target, S - 1, S - 1), 0.5f);  // the target has no remap
+  AugmentOptions od = o;
+  od.dfl_remap_zero_border = true;
+  for (const auto& q : gen_warp_params(1, 0, 4, od)) EXPECT_EQ(q.remap_zero_border, 1);
+}
+
 TEST(AugmentKernel, EyesMouthMaskIsGatedByTheFullMaskAndNormalised) {
   Context ctx;
   const int S = 64;

@@ -83,6 +83,7 @@ struct Case {
   double hsv;
   DType out;
   double tol;
+  bool dfl_quirks;  // dfl_grid_aliasing + dfl_remap_zero_border
 };
 
 void run_case(const Case& k) {
@@ -93,6 +94,7 @@ void run_case(const Case& k) {
   AugmentOptions o;
   o.resolution = static_cast<int>(k.w);
   o.random_flip = true, o.hsv_power = k.hsv, o.rct = k.rct;
+  o.dfl_grid_aliasing = o.dfl_remap_zero_border = k.dfl_quirks;
   AugmentOptions og = o;
   og.output_dtype = k.out;
   FaceBank bc = bank_on(cpu, f, k.u8), bg = bank_on(gpu, f, k.u8);
@@ -123,8 +125,9 @@ void run_case(const Case& k) {
 
 // Tolerances: f32 differs only by FMA contraction and libm ulps (the pointwise colour maps
 // amplify them a little); bf16 adds its rounding (8 mantissa bits: 2^-9 relative below 1).
-TEST(GpuAugment, Uint8BankF32Out) { run_case({"u8/f32", 96, 64, 6, true, false, 0.0, DType::F32, 2e-4}); }
-TEST(GpuAugment, F32BankBf16Out) { run_case({"f32/bf16", 96, 64, 6, false, false, 0.0, DType::BF16, 5e-3}); }
-TEST(GpuAugment, SmallResolutionPath) { run_case({"w<64", 64, 40, 4, true, false, 0.0, DType::F32, 2e-4}); }
-TEST(GpuAugment, RctAndHsv) { run_case({"rct+hsv", 80, 64, 5, true, true, 0.1, DType::F32, 2e-3}); }
-TEST(GpuAugment, BatchLargerThanOneLaunch) { run_case({"B=300", 24, 16, 300, false, false, 0.05, DType::F32, 2e-3}); }
+TEST(GpuAugment, Uint8BankF32Out) { run_case({"u8/f32", 96, 64, 6, true, false, 0.0, DType::F32, 2e-4, false}); }
+TEST(GpuAugment, F32BankBf16Out) { run_case({"f32/bf16", 96, 64, 6, false, false, 0.0, DType::BF16, 5e-3, false}); }
+TEST(GpuAugment, SmallResolutionPath) { run_case({"w<64", 64, 40, 4, true, false, 0.0, DType::F32, 2e-4, false}); }
+TEST(GpuAugment, RctAndHsv) { run_case({"rct+hsv", 80, 64, 5, true, true, 0.1, DType::F32, 2e-3, false}); }
+TEST(GpuAugment, DflQuirks) { run_case({"dfl quirks", 96, 64, 6, true, false, 0.0, DType::F32, 2e-4, true}); }
+TEST(GpuAugment, BatchLargerThanOneLaunch) { run_case({"B=300", 24, 16, 300, false, false, 0.05, DType::F32, 2e-3, false}); }

@@ -185,7 +185,8 @@ TEST(MergeFace, ErodeShrinksAndDilateGrowsTheMask) {
     EXPECT_LT(area, previous) << "erode " << erode;
     previous = area;
   }
-  // 40 4R-pixels of erosion = 10 R-pixels = 12.5 frame pixels of radius (80/64 frame px per R px).
+  // An erosion kernel of 40 4R-pixels takes 20 off the radius: 5 R-pixels = 6.25 frame pixels
+  // (80/64 frame px per R px).
   s.erode_mask_modifier = 0;
   const double r0 = std::sqrt(mask_area(merge_face_with_mask(frame, in, s).mask) / CV_PI);
   s.erode_mask_modifier = 40;

@@ -1,0 +1,261 @@
+// options.json: creation, resume rules and (de)serialisation (see train_options.h).
+#include "pipeline/train/train_options.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.h"
+
+namespace facet::train {
+
+using nlohmann::json;
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+template <typename T>
+std::string str(const T& v) {
+  std::ostringstream os;
+  os.precision(12);
+  if constexpr (std::is_same_v<T, bool>)
+    os << (v ? "true" : "false");
+  else
+    os << v;
+  return os.str();
+}
+
+// Applies a requested network option over `net` (creation) or compares it (resume).
+struct FixedField {
+  const char* name;
+  std::string stored, requested;
+};
+
+std::vector<FixedField> requested_fixed(const ModelSpec& stored, const TrainRequest& req) {
+  std::vector<FixedField> f;
+  const models::SaehdOptions& n = stored.net;
+  if (req.preset) {
+    // A preset names the whole network: compare every field it sets.
+    const models::SaehdOptions p = models::saehd_preset(*req.preset);
+    f.push_back({"resolution (from --preset)", str(n.resolution), str(p.resolution)});
+    f.push_back({"archi (from --preset)", n.archi, p.archi});
+    f.push_back({"ae_dims (from --preset)", str(n.ae_dims), str(p.ae_dims)});
+    f.push_back({"e_dims (from --preset)", str(n.e_dims), str(p.e_dims)});
+    f.push_back({"d_dims (from --preset)", str(n.d_dims), str(p.d_dims)});
+    f.push_back({"d_mask_dims (from --preset)", str(n.d_mask_dims), str(p.d_mask_dims)});
+  }
+  if (req.resolution) f.push_back({"resolution", str(n.resolution), str(*req.resolution)});
+  if (req.face_type) f.push_back({"face_type", n.face_type, *req.face_type});
+  if (req.archi) f.push_back({"archi", models::parse_archi(n.archi).str(), models::parse_archi(*req.archi).str()});
+  if (req.ae_dims) f.push_back({"ae_dims", str(n.ae_dims), str(*req.ae_dims)});
+  if (req.e_dims) f.push_back({"e_dims", str(n.e_dims), str(*req.e_dims)});
+  if (req.d_dims) f.push_back({"d_dims", str(n.d_dims), str(*req.d_dims)});
+  if (req.d_mask_dims) f.push_back({"d_mask_dims", str(n.d_mask_dims), str(*req.d_mask_dims)});
+  if (req.optimizer) f.push_back({"optimizer", stored.optimizer, *req.optimizer});
+  if (req.seed) f.push_back({"seed", str(stored.seed), str(*req.seed)});
+  return f;
+}
+
+// Applies the changeable options of `req` to `s`; calls on_change(name, from, to) for each
+// value that differs.
+template <typename F>
+void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
+  auto set = [&](const char* name, auto& field, const auto& opt) {
+    if (!opt || *opt == field) return;
+    on_change(name, str(field), str(*opt));
+    field = *opt;
+  };
+  set("batch", s.batch, req.batch);
+  set("target_iter", s.target_iter, req.target_iter);
+  set("lr", s.lr, req.lr);
+  set("lr_dropout", s.lr_dropout, req.lr_dropout);
+  set("clipgrad", s.clipgrad, req.clipgrad);
+  set("random_warp", s.random_warp, req.random_warp);
+  set("src_flip", s.src_flip, req.src_flip);
+  set("dst_flip", s.dst_flip, req.dst_flip);
+  set("masked_training", s.masked_training, req.masked_training);
+  set("eyes_mouth_prio", s.eyes_mouth_prio, req.eyes_mouth_prio);
+  set("augment", s.augment, req.augment);
+  set("autosave_min", s.autosave_min, req.autosave_min);
+  set("backups", s.backups, req.backups);
+  set("preview_every", s.preview_every, req.preview_every);
+  set("status_every", s.status_every, req.status_every);
+}
+
+json settings_json(const TrainSettings& s) {
+  return {{"batch", s.batch},
+          {"target_iter", s.target_iter},
+          {"lr", s.lr},
+          {"lr_dropout", s.lr_dropout},
+          {"clipgrad", s.clipgrad},
+          {"random_warp", s.random_warp},
+          {"src_flip", s.src_flip},
+          {"dst_flip", s.dst_flip},
+          {"masked_training", s.masked_training},
+          {"eyes_mouth_prio", s.eyes_mouth_prio},
+          {"augment", s.augment},
+          {"autosave_min", s.autosave_min},
+          {"backups", s.backups},
+          {"preview_every", s.preview_every},
+          {"status_every", s.status_every}};
+}
+
+template <typename T>
+void get_if(const json& j, const char* key, T& v) {
+  if (j.contains(key)) v = j.at(key).get<T>();
+}
+
+}  // namespace
+
+void check_optimizer_name(const std::string& name) {
+  FACET_CHECK(name == "adabelief" || name == "adam" || name == "rmsprop", "unknown optimizer '", name,
+              "' (choose adabelief, adam or rmsprop)");
+}
+
+void validate_settings(const TrainSettings& s) {
+  FACET_CHECK(s.batch >= 1 && s.batch <= 4096, "batch = ", s.batch, " must be in 1..4096 (faces per side)");
+  FACET_CHECK(s.target_iter >= 0, "target iteration ", s.target_iter, " must be >= 0 (0 = no target)");
+  FACET_CHECK(s.lr > 0 && s.lr < 1, "lr = ", s.lr, " must be in (0, 1)");
+  FACET_CHECK(s.autosave_min >= 0, "autosave_min = ", s.autosave_min, " must be >= 0 (0 = off)");
+  FACET_CHECK(s.backups >= 0, "backups = ", s.backups, " must be >= 0");
+  FACET_CHECK(s.preview_every >= 0, "preview_every = ", s.preview_every, " must be >= 0 (0 = only at saves)");
+  FACET_CHECK(s.status_every >= 1, "status_every = ", s.status_every, " must be >= 1");
+}
+
+ModelRecord new_model_record(const TrainRequest& req, Device device) {
+  ModelRecord r;
+  r.created_utc = utc_now();
+  r.spec.preset = req.preset.value_or("saehd");
+  models::SaehdOptions n = models::saehd_preset(r.spec.preset);
+  if (req.resolution) n.resolution = *req.resolution;
+  if (req.face_type) n.face_type = *req.face_type;
+  if (req.archi) n.archi = *req.archi;
+  if (req.ae_dims) n.ae_dims = *req.ae_dims;
+  if (req.e_dims) n.e_dims = *req.e_dims;
+  if (req.d_dims) n.d_dims = *req.d_dims;
+  if (req.d_mask_dims) n.d_mask_dims = *req.d_mask_dims;
+  else if (req.d_dims) n.d_mask_dims = 0;  // re-derive from the new d_dims
+  r.spec.net = models::validated(n);
+  r.spec.net.archi = models::parse_archi(r.spec.net.archi).str();
+  r.spec.optimizer = req.optimizer.value_or("adabelief");
+  check_optimizer_name(r.spec.optimizer);
+  r.spec.seed = req.seed ? *req.seed : (static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}());
+  r.settings.batch = device.is_cpu() ? 4 : 8;
+  r.settings.masked_training = r.spec.net.masked_training;
+  r.settings.eyes_mouth_prio = r.spec.net.eyes_mouth_prio;
+  apply_settings(r.settings, req, [](const char*, const std::string&, const std::string&) {});
+  validate_settings(r.settings);
+  return r;
+}
+
+ModelRecord resume_model_record(const ModelRecord& stored, const TrainRequest& req, int64_t iteration) {
+  for (const FixedField& f : requested_fixed(stored.spec, req))
+    FACET_CHECK(f.stored == f.requested, "option ", f.name, " is fixed when a model is created: this model has ",
+                f.stored, ", the command line asks for ", f.requested,
+                ". Fixed options: preset, resolution, face_type, archi, ae_dims, e_dims, d_dims, d_mask_dims, "
+                "optimizer, seed. Drop the option to continue this model, or train a new model folder.");
+  ModelRecord r = stored;
+  apply_settings(r.settings, req, [&](const char* name, const std::string& from, const std::string& to) {
+    r.changes.push_back({iteration, name, from, to});
+  });
+  validate_settings(r.settings);
+  return r;
+}
+
+std::string model_record_to_json(const ModelRecord& r) {
+  const models::SaehdOptions& n = r.spec.net;
+  json j = {{"facet_model", r.version},
+            {"created_utc", r.created_utc},
+            {"preset", r.spec.preset},
+            {"model",
+             {{"type", "saehd"},
+              {"resolution", n.resolution},
+              {"face_type", n.face_type},
+              {"archi", n.archi},
+              {"ae_dims", n.ae_dims},
+              {"e_dims", n.e_dims},
+              {"d_dims", n.d_dims},
+              {"d_mask_dims", n.d_mask_dims},
+              {"allow_small_dims", n.allow_small_dims}}},
+            {"optimizer", r.spec.optimizer},
+            {"seed", std::to_string(r.spec.seed)},  // a string: JSON readers may hold numbers in doubles
+            {"train", settings_json(r.settings)},
+            {"changes", json::array()}};
+  for (const OptionChange& c : r.changes)
+    j["changes"].push_back({{"iteration", c.iteration}, {"option", c.option}, {"from", c.from}, {"to", c.to}});
+  return j.dump(1) + "\n";
+}
+
+ModelRecord model_record_from_json(const std::string& text, const std::string& what) {
+  try {
+    const json j = json::parse(text);
+    ModelRecord r;
+    r.version = j.at("facet_model").get<int>();
+    FACET_CHECK(r.version <= kModelFormatVersion, what, ": model format version ", r.version,
+                " is newer than this facet understands (", kModelFormatVersion, ")");
+    get_if(j, "created_utc", r.created_utc);
+    get_if(j, "preset", r.spec.preset);
+    const json& m = j.at("model");
+    FACET_CHECK(m.value("type", std::string("saehd")) == "saehd", what, ": unknown model type ", m.value("type", ""));
+    models::SaehdOptions& n = r.spec.net;
+    n.resolution = m.at("resolution").get<int>();
+    n.face_type = m.at("face_type").get<std::string>();
+    n.archi = m.at("archi").get<std::string>();
+    n.ae_dims = m.at("ae_dims").get<int>();
+    n.e_dims = m.at("e_dims").get<int>();
+    n.d_dims = m.at("d_dims").get<int>();
+    n.d_mask_dims = m.at("d_mask_dims").get<int>();
+    get_if(m, "allow_small_dims", n.allow_small_dims);
+    n = models::validated(n);
+    r.spec.optimizer = j.at("optimizer").get<std::string>();
+    check_optimizer_name(r.spec.optimizer);
+    r.spec.seed = std::stoull(j.at("seed").get<std::string>());
+    const json& t = j.at("train");
+    TrainSettings& s = r.settings;
+    get_if(t, "batch", s.batch);
+    get_if(t, "target_iter", s.target_iter);
+    get_if(t, "lr", s.lr);
+    get_if(t, "lr_dropout", s.lr_dropout);
+    get_if(t, "clipgrad", s.clipgrad);
+    get_if(t, "random_warp", s.random_warp);
+    get_if(t, "src_flip", s.src_flip);
+    get_if(t, "dst_flip", s.dst_flip);
+    get_if(t, "masked_training", s.masked_training);
+    get_if(t, "eyes_mouth_prio", s.eyes_mouth_prio);
+    get_if(t, "augment", s.augment);
+    get_if(t, "autosave_min", s.autosave_min);
+    get_if(t, "backups", s.backups);
+    get_if(t, "preview_every", s.preview_every);
+    get_if(t, "status_every", s.status_every);
+    validate_settings(s);
+    if (j.contains("changes"))
+      for (const json& c : j["changes"])
+        r.changes.push_back({c.at("iteration").get<int64_t>(), c.at("option").get<std::string>(),
+                             c.at("from").get<std::string>(), c.at("to").get<std::string>()});
+    return r;
+  } catch (const json::exception& e) {
+    throw Error(detail::concat(what, ": malformed model options (", e.what(), ")"));
+  } catch (const std::logic_error& e) {  // stoull
+    throw Error(detail::concat(what, ": malformed model options (", e.what(), ")"));
+  }
+}
+
+models::SaehdOptions loss_options(const ModelRecord& r) {
+  models::SaehdOptions o = r.spec.net;
+  o.masked_training = r.settings.masked_training;
+  o.eyes_mouth_prio = r.settings.eyes_mouth_prio;
+  return o;
+}
+
+}  // namespace facet::train

@@ -1,0 +1,191 @@
+// One SAEHD training iteration on the device (see train_step.h).
+#include "pipeline/train/train_step.h"
+
+#include <cmath>
+
+#include "engine/autograd/tape.h"
+#include "engine/core/error.h"
+#include "engine/ops/elementwise.h"
+
+namespace facet::train {
+
+namespace {
+
+AugmentOptions side_augment(const ModelRecord& rec, bool flip) {
+  AugmentOptions a;
+  a.resolution = rec.spec.net.resolution;
+  a.output_dtype = DType::F32;  // the models compute in f32 (master weights); bf16 compute is not wired yet
+  if (!rec.settings.augment) {
+    // Identity geometry: the network input equals the target (the samples still draw their
+    // parameters, so the random stream stays where an augmented run would have it).
+    a.random_warp = false, a.random_flip = false;
+    a.rotation_deg = 0, a.scale = 0, a.translation = 0;
+    return a;
+  }
+  a.random_warp = rec.settings.random_warp;
+  a.random_flip = flip;
+  return a;
+}
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(Context& ctx, ParameterBuffer& params, const std::string& name,
+                                          const TrainSettings& s) {
+  const OptimizerOptions base = dfl_options(s.lr, s.lr_dropout, s.clipgrad);
+  if (name == "adabelief") {
+    AdaBeliefOptions o;
+    static_cast<OptimizerOptions&>(o) = base;
+    return std::make_unique<AdaBelief>(ctx, params, o);
+  }
+  if (name == "adam") {
+    AdamOptions o;
+    static_cast<OptimizerOptions&>(o) = base;
+    return std::make_unique<Adam>(ctx, params, o);
+  }
+  if (name == "rmsprop") {
+    RMSpropOptions o;
+    static_cast<OptimizerOptions&>(o) = base;
+    return std::make_unique<RMSprop>(ctx, params, o);
+  }
+  check_optimizer_name(name);
+  return nullptr;
+}
+
+TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src, const HostFaces& dst,
+                     const TrainStepOptions& opt)
+    : ctx_(ctx),
+      rec_(rec),
+      src_aug_(side_augment(rec, rec.settings.src_flip)),
+      dst_aug_(side_augment(rec, rec.settings.dst_flip)),
+      src_sampler_(src.size()),
+      dst_sampler_(dst.size()) {
+  const int R = rec.spec.net.resolution;
+  FACET_CHECK(src.resolution == R && dst.resolution == R, "training faces are decoded at ", src.resolution, "/",
+              dst.resolution, " px but the model trains at ", R);
+  loss_cfg_ = models::SaehdLossConfig::from_options(loss_options(rec));
+  model_ = models::SaehdModel::create(ctx, rec.spec.net, nn::LayerInit{ctx.device(), DType::F32});
+  params_ = std::make_unique<ParameterBuffer>(ctx, model_->parameters());
+  opt_ = make_optimizer(ctx, *params_, rec.spec.optimizer, rec.settings);
+  src_bank_ = make_training_bank(ctx, src, true, opt.faces_on_host);
+  dst_bank_ = make_training_bank(ctx, dst, true, opt.faces_on_host);
+  if (src_bank_.placement == BankPlacement::Host || dst_bank_.placement == BankPlacement::Host)
+    host_ctx_ = std::make_unique<Context>(Device::cpu(), ctx.seed());
+  window_ = std::max<int64_t>(1, opt.loss_window);
+  win_src_ = Tensor::zeros(ctx, {window_}, DType::F32, ctx.device());
+  win_dst_ = Tensor::zeros(ctx, {window_}, DType::F32, ctx.device());
+  each_step_ = opt.nan_check == NanCheck::EachStep || (opt.nan_check == NanCheck::Auto && ctx.device().is_cpu());
+  if (!each_step_) take_snapshot();
+}
+
+TrainStep::~TrainStep() = default;
+
+void TrainStep::build_batch(const TrainingBank& tb, Augmenter& aug, const std::vector<int32_t>& idx,
+                            AugmentedBatch& host, AugmentedBatch& out) {
+  if (tb.placement == BankPlacement::Device) {
+    aug.run(ctx_, tb.bank, idx, out);
+    return;
+  }
+  // Host bank: the same parameters the device path would draw (same seed and offset), computed on
+  // the CPU, then uploaded (an asynchronous copy of a few MB; the GPU waits only for this).
+  const uint64_t offset = ctx_.reserve_rng(augment_rng_words(static_cast<int64_t>(idx.size())));
+  host_ctx_->set_rng_state(ctx_.seed(), offset);
+  aug.run(*host_ctx_, tb.bank, idx, host);
+  auto upload = [&](const Tensor& h, Tensor& d) {
+    if (!h.defined()) return;
+    if (!d.defined() || d.shape() != h.shape() || d.device() != ctx_.device())
+      d = Tensor::empty(ctx_, h.shape(), h.dtype(), ctx_.device());
+    d.copy_from(ctx_, h);
+  };
+  upload(host.warped, out.warped);
+  upload(host.target, out.target);
+  upload(host.mask, out.mask);
+  upload(host.eyes_mouth, out.eyes_mouth);
+}
+
+bool TrainStep::step(int64_t iteration) {
+  FACET_CHECK(pending_ < window_, "TrainStep: ", pending_, " losses pending; call read_losses() first");
+  const int64_t B = rec_.settings.batch;
+  src_sampler_.next(ctx_, B, src_idx_);
+  dst_sampler_.next(ctx_, B, dst_idx_);
+  build_batch(src_bank_, src_aug_, src_idx_, src_host_, src_batch_);
+  build_batch(dst_bank_, dst_aug_, dst_idx_, dst_host_, dst_batch_);
+  if (on_batch) on_batch(iteration, src_batch_, dst_batch_);
+
+  params_->zero_grad(ctx_);
+  models::SaehdPredictions p = model_->train_forward(ctx_, src_batch_.warped, dst_batch_.warped);
+  models::SaehdSideLoss ls = models::saehd_side_loss(ctx_, loss_cfg_, src_batch_.target, p.src_src.image,
+                                                     p.src_src.mask, src_batch_.mask, src_batch_.eyes_mouth);
+  models::SaehdSideLoss ld = models::saehd_side_loss(ctx_, loss_cfg_, dst_batch_.target, p.dst_dst.image,
+                                                     p.dst_dst.mask, dst_batch_.mask, dst_batch_.eyes_mouth);
+  Tensor objective = models::saehd_objective(ctx_, ls.total, ld.total);
+  {
+    // The logged losses (batch means, DFL's printed values) go to the device window: no sync.
+    NoGradGuard ng(ctx_);
+    win_src_.slice0(pending_, pending_ + 1).copy_from(ctx_, mean(ctx_, ls.total).view({1}));
+    win_dst_.slice0(pending_, pending_ + 1).copy_from(ctx_, mean(ctx_, ld.total).view({1}));
+  }
+  ++pending_;
+  if (each_step_) {
+    const double o = objective.to_double(ctx_)[0];  // host memory on the CPU: no wait
+    if (!std::isfinite(o)) {
+      ctx_.tape().clear();  // drop the graph: no backward, no update
+      ++skipped_since_read_;
+      return false;
+    }
+  }
+  backward(ctx_, objective);
+  opt_->step(ctx_);
+  return true;
+}
+
+TrainStep::Losses TrainStep::read_losses() {
+  Losses l;
+  if (pending_ > 0) {
+    l.src = win_src_.slice0(0, pending_).to_float(ctx_);
+    l.dst = win_dst_.slice0(0, pending_).to_float(ctx_);
+  }
+  l.skipped = skipped_since_read_;
+  skipped_since_read_ = 0;
+  if (!each_step_) {
+    bool finite = true;
+    for (size_t i = 0; i < l.src.size(); ++i) finite = finite && std::isfinite(l.src[i]) && std::isfinite(l.dst[i]);
+    if (finite) {
+      take_snapshot();
+    } else {
+      restore_snapshot();
+      l.rolled_back = true;
+      l.skipped = pending_;
+    }
+  }
+  pending_ = 0;
+  return l;
+}
+
+void TrainStep::take_snapshot() {
+  const auto state = opt_->state_tensors();
+  if (!snap_params_.defined()) {
+    snap_params_ = params_->params().clone(ctx_);
+    for (const auto& [name, t] : state)
+      if (name != "iterations") snap_state_.push_back(t.clone(ctx_));
+  } else {
+    snap_params_.copy_from(ctx_, params_->params());
+    size_t k = 0;
+    for (const auto& [name, t] : state)
+      if (name != "iterations") snap_state_[k++].copy_from(ctx_, t);
+  }
+  snap_opt_iter_ = opt_->iteration();
+}
+
+void TrainStep::restore_snapshot() {
+  Tensor flat = params_->params();
+  flat.copy_from(ctx_, snap_params_);
+  size_t k = 0;
+  for (auto& [name, t] : opt_->state_tensors())
+    if (name != "iterations") {
+      Tensor dst = t;
+      dst.copy_from(ctx_, snap_state_[k++]);
+    }
+  opt_->set_iteration(snap_opt_iter_);
+}
+
+}  // namespace facet::train

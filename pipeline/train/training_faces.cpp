@@ -1,0 +1,198 @@
+// Decoding face folders into training memory (see training_faces.h).
+#include "pipeline/train/training_faces.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine/core/error.h"
+#include "pipeline/faces/align.h"
+#include "pipeline/faces/face_image.h"
+#include "pipeline/faces/landmark_masks.h"
+#include "pipeline/video/image_folder.h"
+
+namespace facet::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Candidate {
+  std::string path, name;
+  faces::FaceType type;
+  faces::Landmarks landmarks;  // in the stored image's pixels
+  double eyebrows_expand_mod = 1.0;
+};
+
+// Aligned images + landmarks.json: every listed image that exists is a candidate.
+std::vector<Candidate> sidecar_candidates(const std::string& dir, std::vector<faces::SkippedFile>& skipped) {
+  const std::string sidecar = (fs::path(dir) / kLandmarksSidecar).string();
+  json j;
+  try {
+    std::ifstream in(sidecar);
+    FACET_CHECK(in.good(), sidecar, ": cannot be read");
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(detail::concat(sidecar, ": not valid JSON (", e.what(), ")"));
+  }
+  FACET_CHECK(j.is_object() && j.contains("faces") && j["faces"].is_object(), sidecar,
+              ": expected {\"face_type\": ..., \"faces\": {\"image.png\": [[x, y] x 68], ...}}");
+  const faces::FaceType type =
+      faces::parse_face_type(j.value("face_type", std::string(faces::face_type_name(faces::FaceType::WholeFace))));
+  std::vector<std::string> names;
+  for (auto it = j["faces"].begin(); it != j["faces"].end(); ++it) names.push_back(it.key());
+  std::sort(names.begin(), names.end(), video::natural_less);
+  std::vector<Candidate> out;
+  for (const std::string& name : names) {
+    const json& pts = j["faces"][name];
+    if (!pts.is_array() || pts.size() != 68) {
+      skipped.push_back({name, "landmarks.json: expected 68 [x, y] points"});
+      continue;
+    }
+    Candidate c{(fs::path(dir) / name).string(), name, type, {}, 1.0};
+    bool ok = true;
+    for (const json& p : pts) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) {
+        ok = false;
+        break;
+      }
+      c.landmarks.emplace_back(p[0].get<double>(), p[1].get<double>());
+    }
+    if (!ok) {
+      skipped.push_back({name, "landmarks.json: a landmark is not an [x, y] pair of numbers"});
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Candidate> faceset_candidates(const std::string& dir, std::vector<faces::SkippedFile>& skipped) {
+  faces::FaceSet set = faces::load_face_set(dir);
+  skipped.insert(skipped.end(), set.skipped.begin(), set.skipped.end());
+  std::vector<Candidate> out;
+  for (auto& f : set.faces)
+    out.push_back({f.path, f.filename, f.meta.face_type, f.meta.landmarks, f.meta.eyebrows_expand_mod});
+  return out;
+}
+
+// DFL SampleProcessor: same face type -> cv2.resize (cubic); otherwise warpAffine with
+// get_transform_mat(landmarks, R, type) (cubic, replicate). Returns the landmarks at R.
+faces::Landmarks to_training_crop(const cv::Mat& img, const Candidate& c, const LoadFacesOptions& opt, cv::Mat& out) {
+  const int R = opt.resolution;
+  if (c.type == opt.face_type) {
+    cv::resize(img, out, cv::Size(R, R), 0, 0, cv::INTER_CUBIC);
+    const double sx = static_cast<double>(R) / img.cols, sy = static_cast<double>(R) / img.rows;
+    faces::Landmarks l;
+    for (const auto& p : c.landmarks) l.emplace_back(p.x * sx, p.y * sy);
+    return l;
+  }
+  const faces::Affine m = faces::get_transform_mat(c.landmarks, R, opt.face_type);
+  cv::warpAffine(img, out, cv::Mat(m), cv::Size(R, R), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  return faces::transform_points(c.landmarks, m);
+}
+
+}  // namespace
+
+HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& opt) {
+  FACET_CHECK(fs::is_directory(dir), dir, ": face folder does not exist or is not a folder");
+  FACET_CHECK(opt.resolution >= 16, "training resolution ", opt.resolution, " is too small");
+  HostFaces hf;
+  hf.dir = dir;
+  hf.resolution = opt.resolution;
+  const bool sidecar = fs::exists(fs::path(dir) / kLandmarksSidecar);
+  std::vector<Candidate> cands = sidecar ? sidecar_candidates(dir, hf.skipped) : faceset_candidates(dir, hf.skipped);
+
+  const int R = opt.resolution;
+  const size_t img_px = static_cast<size_t>(R) * R;
+  const size_t n = cands.size();
+  std::vector<uint8_t> bgr(n * img_px * 3);
+  std::vector<float> mask(n * img_px), em(n * img_px);
+  std::vector<std::string> error(n);  // empty = decoded
+  auto work = [&](const cv::Range& range) {
+    for (int i = range.start; i < range.end; ++i) {
+      const Candidate& c = cands[static_cast<size_t>(i)];
+      try {
+        FACET_CHECK(c.landmarks.size() == 68, "expected 68 landmarks, got ", c.landmarks.size());
+        cv::Mat img = cv::imread(c.path, cv::IMREAD_COLOR);
+        FACET_CHECK(!img.empty(), "cannot be decoded (missing, unreadable or corrupt image data)");
+        cv::Mat crop;
+        const faces::Landmarks l = to_training_crop(img, c, opt, crop);
+        FACET_CHECK(crop.type() == CV_8UC3 && crop.isContinuous(), "unexpected pixel format after decoding");
+        std::memcpy(&bgr[static_cast<size_t>(i) * img_px * 3], crop.data, img_px * 3);
+        cv::Mat hull = faces::hull_mask(cv::Size(R, R), l, c.eyebrows_expand_mod);
+        cv::Mat eyes_mouth = faces::eye_mask(cv::Size(R, R), l) + faces::mouth_mask(cv::Size(R, R), l);
+        cv::min(eyes_mouth, 1.0, eyes_mouth);
+        for (const cv::Mat* m : {&hull, &eyes_mouth})
+          FACET_CHECK(m->type() == CV_32FC1 && m->isContinuous() && m->rows == R && m->cols == R,
+                      "landmark mask has an unexpected format");
+        std::memcpy(&mask[static_cast<size_t>(i) * img_px], hull.ptr<float>(), img_px * sizeof(float));
+        std::memcpy(&em[static_cast<size_t>(i) * img_px], eyes_mouth.ptr<float>(), img_px * sizeof(float));
+      } catch (const Error& e) {
+        error[static_cast<size_t>(i)] = e.what();
+      } catch (const cv::Exception& e) {
+        error[static_cast<size_t>(i)] = std::string("OpenCV: ") + e.what();
+      }
+    }
+  };
+  if (opt.threads == 1)
+    work(cv::Range(0, static_cast<int>(n)));
+  else
+    cv::parallel_for_(cv::Range(0, static_cast<int>(n)), work, opt.threads > 0 ? opt.threads : -1);
+
+  // Compact: keep decoded faces in load order, report the rest by name.
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!error[i].empty()) {
+      hf.skipped.push_back({cands[i].name, error[i]});
+      continue;
+    }
+    if (k != i) {
+      std::memmove(&bgr[k * img_px * 3], &bgr[i * img_px * 3], img_px * 3);
+      std::memmove(&mask[k * img_px], &mask[i * img_px], img_px * sizeof(float));
+      std::memmove(&em[k * img_px], &em[i * img_px], img_px * sizeof(float));
+    }
+    hf.names.push_back(cands[i].name);
+    if (hf.source_face_type.empty()) hf.source_face_type = faces::face_type_name(cands[i].type);
+    ++k;
+  }
+  bgr.resize(k * img_px * 3), mask.resize(k * img_px), em.resize(k * img_px);
+  hf.bgr = std::move(bgr), hf.mask = std::move(mask), hf.eyes_mouth = std::move(em);
+  if (k == 0) {
+    std::string why;
+    for (size_t i = 0; i < hf.skipped.size() && i < 5; ++i)
+      why += "\n  " + hf.skipped[i].filename + ": " + hf.skipped[i].reason;
+    throw Error(detail::concat(dir, ": no usable face image (", hf.skipped.size(), " skipped)", why,
+                               sidecar ? "" : "\n(a folder of aligned images needs a landmarks.json sidecar)"));
+  }
+  return hf;
+}
+
+TrainingBank make_training_bank(Context& ctx, const HostFaces& f, bool allow_host_fallback, bool force_host) {
+  TrainingBank tb;
+  const int64_t R = f.resolution;
+  tb.bytes = f.size() * R * R * (3 + 2 * static_cast<int64_t>(sizeof(float)));
+  const Device dev = ctx.device();
+  if (!force_host || dev.is_cpu()) {
+    try {
+      tb.bank = FaceBank::from_u8(ctx, dev, f.bgr.data(), f.size(), R, f.mask.data(), f.eyes_mouth.data());
+      tb.placement = BankPlacement::Device;
+      return tb;
+    } catch (const std::exception& e) {
+      if (dev.is_cpu() || !allow_host_fallback) throw;
+    }
+  }
+  tb.bank = FaceBank::from_u8(ctx, Device::cpu(), f.bgr.data(), f.size(), R, f.mask.data(), f.eyes_mouth.data());
+  tb.placement = BankPlacement::Host;
+  return tb;
+}
+
+}  // namespace facet::train
