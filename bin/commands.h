@@ -9,5 +9,7 @@ using Action = std::function<int()>;  // returns the process exit code
 
 Action add_demo(CLI::App& app);
 Action add_info(CLI::App& app);
+Action add_train(CLI::App& app);
+Action add_bench(CLI::App& app);
 
 }  // namespace facet::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   };
   reg(facet::cli::add_demo);
   reg(facet::cli::add_info);
+  reg(facet::cli::add_train);
+  reg(facet::cli::add_bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

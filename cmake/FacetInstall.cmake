@@ -1,6 +1,8 @@
 # `cmake --install` exports facet::kernels and facet::engine so that another project can
 # find_package(facet) and link facet::engine (see tests/consumer).
 include(CMakePackageConfigHelpers)
+# Installed libraries find each other (engine -> kernels) wherever the prefix is moved.
+set_target_properties(facet_kernels facet_engine PROPERTIES INSTALL_RPATH "$ORIGIN")
 install(TARGETS facet_kernels facet_engine EXPORT facetTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -78,10 +78,7 @@ Model load_tflite(Context& ctx, std::shared_ptr<const std::vector<uint8_t>> byte
 }
 
 Model load_tflite(Context& ctx, const std::string& path, Device device) {
-  FACET_CHECK(device.is_cpu() || device == ctx.device(), path, ": cannot load onto ", device.str(),
-              " with a context for ", ctx.device().str(), " (create the Context with that device)");
-  ModelDef def = read_tflite_file(path);
-  return load_tflite(ctx, def.bytes, path, device);
+  return load_tflite(ctx, read_file_bytes(path), path, device);
 }
 
 const std::string& Model::path() const { return impl_->def.name; }
@@ -104,9 +101,11 @@ std::vector<Tensor> Model::execute(Context& ctx, const std::vector<Tensor>& inpu
   const std::string& file = m.def.name;
   FACET_CHECK(inputs.size() == m.inputs.size(), file, ": run with ", inputs.size(), " inputs, the graph takes ",
               m.inputs.size());
+  FACET_CHECK(m.device.is_cpu() || ctx.device() == m.device, file, ": the model lives on ", m.device.str(),
+              ", run it with a context for that device (this one is for ", ctx.device().str(), ")");
   NoGradGuard no_grad(ctx);
   std::vector<Tensor> v(m.def.tensors.size());
-  int64_t batch = 1;
+  int64_t batch = -1;  // from the first input stored with a leading 1
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Tensor& x = inputs[k];
     const TensorInfo& info = m.inputs[k];
@@ -118,12 +117,13 @@ std::vector<Tensor> Model::execute(Context& ctx, const std::vector<Tensor>& inpu
     FACET_CHECK(ok, file, ": input '", info.name, "' has shape ", shape_str(x.shape()), ", the graph expects ",
                 shape_str(info.shape), " (the leading 1 may be any batch size)");
     if (info.shape.size() && info.shape[0] == 1) {
-      FACET_CHECK(batch == 1 || x.dim(0) == batch, file, ": inputs disagree on the batch size (", batch, " vs ",
+      FACET_CHECK(batch < 0 || x.dim(0) == batch, file, ": inputs disagree on the batch size (", batch, " vs ",
                   x.dim(0), ")");
       batch = x.dim(0);
     }
     v[info.index] = x.device() == m.device ? x : x.to(ctx, m.device);
   }
+  if (batch < 0) batch = 1;
   for (const auto& c : m.consts) v[c.first] = c.second;
   for (const Step& s : m.steps) {
     try {

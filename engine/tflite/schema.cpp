@@ -295,7 +295,7 @@ ModelDef parse_tflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const s
   return m;
 }
 
-ModelDef read_tflite_file(const std::string& path) {
+std::shared_ptr<const std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(detail::concat("cannot open TFLite model '", path, "': ", std::strerror(errno)));
   const std::streamoff size = in.tellg();
@@ -304,7 +304,9 @@ ModelDef read_tflite_file(const std::string& path) {
   in.seekg(0);
   if (size > 0 && !in.read(reinterpret_cast<char*>(bytes->data()), size))
     throw Error(detail::concat(path, ": read error"));
-  return parse_tflite(std::move(bytes), path);
+  return bytes;
 }
+
+ModelDef read_tflite_file(const std::string& path) { return parse_tflite(read_file_bytes(path), path); }
 
 }  // namespace facet::tflite

@@ -211,4 +211,17 @@ std::vector<std::string> write_synthetic_face_set(const std::string& dir, Synthe
   return names;
 }
 
+HostFaces synthetic_host_faces(SyntheticIdentity id, int count, int resolution, uint64_t seed, faces::FaceType type) {
+  HostFaces f;
+  f.dir = id == SyntheticIdentity::A ? "(synthetic A)" : "(synthetic B)";
+  f.resolution = resolution;
+  f.source_face_type = faces::face_type_name(type);
+  for (int i = 0; i < count; ++i) {
+    faces::Landmarks l;
+    const cv::Mat img = draw_synthetic_face(id, seed, i, resolution, type, &l);
+    append_face(f, "synthetic_" + std::to_string(i), img, l);
+  }
+  return f;
+}
+
 }  // namespace facet::train

@@ -14,6 +14,7 @@
 
 #include "pipeline/faces/align.h"
 #include "pipeline/faces/face_type.h"
+#include "pipeline/train/training_faces.h"
 
 namespace facet::train {
 
@@ -36,5 +37,10 @@ struct SyntheticFaceSetOptions {
 // (created if needed). Returns the file names written.
 std::vector<std::string> write_synthetic_face_set(const std::string& dir, SyntheticIdentity id,
                                                   const SyntheticFaceSetOptions& opt);
+
+// The same faces straight into training memory at `resolution` (benchmarks, quick tests):
+// drawn at that size as `type` crops, with their masks, no files involved.
+HostFaces synthetic_host_faces(SyntheticIdentity id, int count, int resolution, uint64_t seed = 1,
+                               faces::FaceType type = faces::FaceType::Full);
 
 }  // namespace facet::train

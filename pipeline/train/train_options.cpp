@@ -45,23 +45,33 @@ struct FixedField {
 std::vector<FixedField> requested_fixed(const ModelSpec& stored, const TrainRequest& req) {
   std::vector<FixedField> f;
   const models::SaehdOptions& n = stored.net;
-  if (req.preset) {
-    // A preset names the whole network: compare every field it sets.
-    const models::SaehdOptions p = models::saehd_preset(*req.preset);
-    f.push_back({"resolution (from --preset)", str(n.resolution), str(p.resolution)});
-    f.push_back({"archi (from --preset)", n.archi, p.archi});
-    f.push_back({"ae_dims (from --preset)", str(n.ae_dims), str(p.ae_dims)});
-    f.push_back({"e_dims (from --preset)", str(n.e_dims), str(p.e_dims)});
-    f.push_back({"d_dims (from --preset)", str(n.d_dims), str(p.d_dims)});
-    f.push_back({"d_mask_dims (from --preset)", str(n.d_mask_dims), str(p.d_mask_dims)});
+  // A preset names a whole network; explicit options override it, as at creation. Compare every
+  // field the request determines.
+  std::optional<models::SaehdOptions> p;
+  if (req.preset) p = models::saehd_preset(*req.preset);
+  const char* via = req.preset ? " (from --preset and the options given)" : "";
+  auto cmp = [&](const char* name, const std::string& have, std::optional<std::string> want) {
+    if (want) f.push_back({std::string(name) + via, have, *want});
+  };
+  auto pick_int = [&](std::optional<int> explicit_v, int models::SaehdOptions::*field) -> std::optional<std::string> {
+    if (explicit_v) return str(*explicit_v);
+    if (p) return str((*p).*field);
+    return std::nullopt;
+  };
+  cmp("resolution", str(n.resolution), pick_int(req.resolution, &models::SaehdOptions::resolution));
+  cmp("ae_dims", str(n.ae_dims), pick_int(req.ae_dims, &models::SaehdOptions::ae_dims));
+  cmp("e_dims", str(n.e_dims), pick_int(req.e_dims, &models::SaehdOptions::e_dims));
+  cmp("d_dims", str(n.d_dims), pick_int(req.d_dims, &models::SaehdOptions::d_dims));
+  if (req.d_mask_dims) {
+    cmp("d_mask_dims", str(n.d_mask_dims), str(*req.d_mask_dims));
+  } else if (p || req.d_dims) {
+    const int d = req.d_dims ? *req.d_dims : p->d_dims;
+    const bool small = p ? p->allow_small_dims : n.allow_small_dims;
+    cmp("d_mask_dims", str(n.d_mask_dims), str(req.d_dims ? models::default_d_mask_dims(d, small) : p->d_mask_dims));
   }
-  if (req.resolution) f.push_back({"resolution", str(n.resolution), str(*req.resolution)});
-  if (req.face_type) f.push_back({"face_type", n.face_type, *req.face_type});
-  if (req.archi) f.push_back({"archi", models::parse_archi(n.archi).str(), models::parse_archi(*req.archi).str()});
-  if (req.ae_dims) f.push_back({"ae_dims", str(n.ae_dims), str(*req.ae_dims)});
-  if (req.e_dims) f.push_back({"e_dims", str(n.e_dims), str(*req.e_dims)});
-  if (req.d_dims) f.push_back({"d_dims", str(n.d_dims), str(*req.d_dims)});
-  if (req.d_mask_dims) f.push_back({"d_mask_dims", str(n.d_mask_dims), str(*req.d_mask_dims)});
+  if (req.archi || p)
+    cmp("archi", models::parse_archi(n.archi).str(), models::parse_archi(req.archi ? *req.archi : p->archi).str());
+  if (req.face_type) cmp("face_type", n.face_type, *req.face_type);  // presets do not choose it
   if (req.optimizer) f.push_back({"optimizer", stored.optimizer, *req.optimizer});
   if (req.seed) f.push_back({"seed", str(stored.seed), str(*req.seed)});
   return f;

@@ -100,7 +100,36 @@ faces::Landmarks to_training_crop(const cv::Mat& img, const Candidate& c, const 
   return faces::transform_points(c.landmarks, m);
 }
 
+// Copies an R x R BGR crop and draws its masks into the given slots.
+void fill_face(const cv::Mat& crop, const faces::Landmarks& l, double eyebrows_expand_mod, int R, uint8_t* bgr,
+               float* mask, float* em) {
+  FACET_CHECK(crop.type() == CV_8UC3 && crop.rows == R && crop.cols == R, "expected a ", R, "x", R,
+              " BGR 8-bit face, got ", crop.cols, "x", crop.rows, " type ", crop.type());
+  FACET_CHECK(l.size() == 68, "expected 68 landmarks, got ", l.size());
+  for (int y = 0; y < R; ++y) std::memcpy(bgr + static_cast<size_t>(y) * R * 3, crop.ptr<uint8_t>(y), static_cast<size_t>(R) * 3);
+  cv::Mat hull = faces::hull_mask(cv::Size(R, R), l, eyebrows_expand_mod);
+  cv::Mat eyes_mouth = faces::eye_mask(cv::Size(R, R), l) + faces::mouth_mask(cv::Size(R, R), l);
+  cv::min(eyes_mouth, 1.0, eyes_mouth);
+  for (const cv::Mat* m : {&hull, &eyes_mouth})
+    FACET_CHECK(m->type() == CV_32FC1 && m->isContinuous() && m->rows == R && m->cols == R,
+                "landmark mask has an unexpected format");
+  std::memcpy(mask, hull.ptr<float>(), static_cast<size_t>(R) * R * sizeof(float));
+  std::memcpy(em, eyes_mouth.ptr<float>(), static_cast<size_t>(R) * R * sizeof(float));
+}
+
 }  // namespace
+
+void append_face(HostFaces& f, const std::string& name, const cv::Mat& bgr, const faces::Landmarks& lmrks,
+                 double eyebrows_expand_mod) {
+  const int R = f.resolution;
+  const size_t px = static_cast<size_t>(R) * R;
+  const size_t n = f.names.size();
+  f.bgr.resize((n + 1) * px * 3);
+  f.mask.resize((n + 1) * px);
+  f.eyes_mouth.resize((n + 1) * px);
+  fill_face(bgr, lmrks, eyebrows_expand_mod, R, &f.bgr[n * px * 3], &f.mask[n * px], &f.eyes_mouth[n * px]);
+  f.names.push_back(name);
+}
 
 HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& opt) {
   FACET_CHECK(fs::is_directory(dir), dir, ": face folder does not exist or is not a folder");
@@ -126,16 +155,8 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
         FACET_CHECK(!img.empty(), "cannot be decoded (missing, unreadable or corrupt image data)");
         cv::Mat crop;
         const faces::Landmarks l = to_training_crop(img, c, opt, crop);
-        FACET_CHECK(crop.type() == CV_8UC3 && crop.isContinuous(), "unexpected pixel format after decoding");
-        std::memcpy(&bgr[static_cast<size_t>(i) * img_px * 3], crop.data, img_px * 3);
-        cv::Mat hull = faces::hull_mask(cv::Size(R, R), l, c.eyebrows_expand_mod);
-        cv::Mat eyes_mouth = faces::eye_mask(cv::Size(R, R), l) + faces::mouth_mask(cv::Size(R, R), l);
-        cv::min(eyes_mouth, 1.0, eyes_mouth);
-        for (const cv::Mat* m : {&hull, &eyes_mouth})
-          FACET_CHECK(m->type() == CV_32FC1 && m->isContinuous() && m->rows == R && m->cols == R,
-                      "landmark mask has an unexpected format");
-        std::memcpy(&mask[static_cast<size_t>(i) * img_px], hull.ptr<float>(), img_px * sizeof(float));
-        std::memcpy(&em[static_cast<size_t>(i) * img_px], eyes_mouth.ptr<float>(), img_px * sizeof(float));
+        fill_face(crop, l, c.eyebrows_expand_mod, R, &bgr[static_cast<size_t>(i) * img_px * 3],
+                  &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px]);
       } catch (const Error& e) {
         error[static_cast<size_t>(i)] = e.what();
       } catch (const cv::Exception& e) {

@@ -21,6 +21,9 @@
 #include "engine/core/context.h"
 #include "pipeline/faces/face_set.h"
 #include "pipeline/faces/face_type.h"
+#include "pipeline/faces/align.h"
+
+#include <opencv2/core/mat.hpp>
 
 namespace facet::train {
 
@@ -46,6 +49,11 @@ struct LoadFacesOptions {
 // Loads a face-set folder (or an aligned-image folder with landmarks.json). Throws facet::Error
 // when the folder is missing or holds no usable face (the message lists what was skipped).
 HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& opt);
+
+// Appends one face already cropped to the training face type at faces.resolution (BGR 8-bit,
+// R x R) with its landmarks in that crop's pixels; draws its hull and eyes/mouth masks.
+void append_face(HostFaces& faces, const std::string& name, const cv::Mat& bgr, const faces::Landmarks& lmrks,
+                 double eyebrows_expand_mod = 1.0);
 
 // The sidecar's name inside an aligned-image folder.
 inline constexpr const char* kLandmarksSidecar = "landmarks.json";

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
@@ -151,6 +152,8 @@ TEST(TfliteModelApi, ValidatesInputs) {
   EXPECT_THROW(m.run(ctx, {x, pattern(ctx, {1, 3, 4, 2})}), Error);            // wrong shape
   EXPECT_THROW(m.run(ctx, {x, x.cast(ctx, DType::F64)}), Error);              // wrong dtype
   EXPECT_THROW(m.run(ctx, {pattern(ctx, {2, 3, 5, 2}), pattern(ctx, {3, 3, 5, 2})}), Error);  // batches differ
+  EXPECT_THROW(m.run(ctx, {x, pattern(ctx, {3, 3, 5, 2})}), Error);
+  EXPECT_EQ(m.run(ctx, {pattern(ctx, {4, 3, 5, 2}), pattern(ctx, {4, 3, 5, 2})})[0].dim(0), 4);
   try {
     m.run(ctx, {x, pattern(ctx, {1, 3, 4, 2})});
   } catch (const Error& e) {
@@ -194,8 +197,8 @@ void expect_matches_summary(Context& ctx, const Tensor& t, const json& s, double
 }  // namespace
 
 // Outputs and the first operator of each type against the reference. Float32 vs double through
-// 20-50 layers of up to 1152-term sums: values agree within 1e-3 absolute + 1e-4 relative
-// (regressor outputs reach ~150, activations ~25).
+// 20-50 layers of up to 1152-term sums: the largest difference seen is 2.5e-5 on values up to
+// ~150 (regressors; activations reach ~25); the test allows 2e-4 absolute + 2e-5 relative.
 TEST_P(TfliteGolden, MatchesReference) {
   const std::string name = GetParam();
   const std::string path = asset(name + ".tflite");
@@ -220,13 +223,13 @@ TEST_P(TfliteGolden, MatchesReference) {
 
   ASSERT_EQ(outs.size(), g["outputs"].size());
   for (size_t k = 0; k < outs.size(); ++k)
-    expect_matches_summary(ctx, outs[k], g["outputs"][k], 1e-3, 1e-4, g["outputs"][k]["name"].get<std::string>());
+    expect_matches_summary(ctx, outs[k], g["outputs"][k], 2e-4, 2e-5, g["outputs"][k]["name"].get<std::string>());
 
   const std::vector<Tensor> all = m.run_all(ctx, {x});
   for (const json& s : g["intermediates"]) {
     const std::string what = "operator " + std::to_string(s["op_index"].get<int>()) + " (" +
                              s["op"].get<std::string>() + ")";
-    expect_matches_summary(ctx, all.at(s["tensor"].get<size_t>()), s, 1e-3, 1e-4, what);
+    expect_matches_summary(ctx, all.at(s["tensor"].get<size_t>()), s, 2e-4, 2e-5, what);
   }
 }
 

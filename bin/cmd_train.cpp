@@ -1,0 +1,140 @@
+// `facet train`: argument parsing for the trainer (pipeline/train/trainer.h). Options not given on
+// the command line stay unset, so a resumed model keeps what it was created with; a fixed option
+// that differs is refused by the trainer with a message naming it.
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "bin/commands.h"
+#include "engine/core/context.h"
+#include "pipeline/train/synthetic_faces.h"
+#include "pipeline/train/trainer.h"
+
+namespace facet::cli {
+
+namespace {
+
+// A CLI11 option bound to a plain value; get() is set only when the option was given.
+template <typename T>
+struct Given {
+  T value{};
+  CLI::Option* opt = nullptr;
+  std::optional<T> get() const { return opt && opt->count() > 0 ? std::optional<T>(value) : std::nullopt; }
+};
+
+struct TrainArgs {
+  std::string src, dst, model;
+  Given<std::string> preset, face_type, archi, optimizer;
+  Given<int> resolution, ae_dims, e_dims, d_dims, d_mask_dims, batch, backups;
+  Given<int64_t> iters, preview_every, status_every;
+  Given<uint64_t> seed;
+  Given<double> lr, autosave_min;
+  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment;
+  bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
+  int preview_count = 4;
+  int synthetic = 0;
+
+  train::TrainRequest request() const {
+    train::TrainRequest r;
+    r.preset = preset.get(), r.face_type = face_type.get(), r.archi = archi.get(), r.optimizer = optimizer.get();
+    r.resolution = resolution.get(), r.ae_dims = ae_dims.get(), r.e_dims = e_dims.get(), r.d_dims = d_dims.get();
+    r.d_mask_dims = d_mask_dims.get(), r.seed = seed.get();
+    r.batch = batch.get(), r.backups = backups.get(), r.target_iter = iters.get();
+    r.preview_every = preview_every.get(), r.status_every = status_every.get();
+    r.lr = lr.get(), r.autosave_min = autosave_min.get();
+    r.lr_dropout = lr_dropout.get(), r.clipgrad = clipgrad.get(), r.random_warp = random_warp.get();
+    r.src_flip = src_flip.get(), r.dst_flip = dst_flip.get(), r.masked_training = masked.get();
+    r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
+    return r;
+  }
+};
+
+int dry_run(const TrainArgs& a) {
+  const Device device = (!a.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
+  train::ModelRecord rec;
+  if (!a.model.empty() && train::ModelFolder(a.model).has_options()) {
+    const train::ModelFolder folder(a.model);
+    const int64_t it = folder.has_checkpoint() ? folder.read_state().iteration : 0;
+    rec = train::resume_model_record(folder.read_options(), a.request(), it);
+    std::printf("model folder %s (iteration %lld)\n", a.model.c_str(), static_cast<long long>(it));
+  } else {
+    rec = train::new_model_record(a.request(), device);
+  }
+  std::printf("%s", train::architecture_summary(rec).c_str());
+  std::printf("dry run: nothing was trained or written\n");
+  return 0;
+}
+
+}  // namespace
+
+Action add_train(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* s = app.add_subcommand("train", "Train (or resume) a SAEHD face-swap model from two face sets");
+  s->add_option("--src", a->src, "Face set of the identity to put in (folder)");
+  s->add_option("--dst", a->dst, "Face set of the faces to replace (folder)");
+  s->add_option("--model", a->model, "Model folder (created if new, resumed if it holds a model)");
+  a->preset.opt = s->add_option("--preset", a->preset.value, "Network preset: tiny, quick96, saehd (default), df128");
+  a->resolution.opt = s->add_option("--resolution", a->resolution.value, "Face resolution (multiple of 16 / 32)");
+  a->face_type.opt = s->add_option("--face-type", a->face_type.value, "h, mf, f, wf or head");
+  a->archi.opt = s->add_option("--archi", a->archi.value, "df or liae, optionally -u/-d/-t (e.g. liae-ud)");
+  a->ae_dims.opt = s->add_option("--ae-dims", a->ae_dims.value, "Autoencoder bottleneck width");
+  a->e_dims.opt = s->add_option("--e-dims", a->e_dims.value, "Encoder width");
+  a->d_dims.opt = s->add_option("--d-dims", a->d_dims.value, "Decoder width");
+  a->d_mask_dims.opt = s->add_option("--d-mask-dims", a->d_mask_dims.value, "Mask decoder width");
+  a->optimizer.opt = s->add_option("--optimizer", a->optimizer.value, "adabelief (default), adam or rmsprop");
+  a->seed.opt = s->add_option("--seed", a->seed.value, "Random seed (fixed at creation; default random)");
+  a->batch.opt = s->add_option("--batch", a->batch.value, "Faces per side per iteration (default 8 GPU, 4 CPU)");
+  a->iters.opt = s->add_option("--iters", a->iters.value, "Target iteration: save and stop there (0 = never)");
+  a->lr.opt = s->add_option("--lr", a->lr.value, "Learning rate (default 5e-5)");
+  a->lr_dropout.opt = s->add_flag("--lr-dropout,!--no-lr-dropout", a->lr_dropout.value, "DFL learning-rate dropout");
+  a->clipgrad.opt = s->add_flag("--clipgrad,!--no-clipgrad", a->clipgrad.value, "Clip the gradient norm at 1");
+  a->random_warp.opt =
+      s->add_flag("--random-warp,!--no-random-warp", a->random_warp.value, "Random warp of the network input (default on)");
+  a->src_flip.opt = s->add_flag("--src-flip,!--no-src-flip", a->src_flip.value, "Random flips of src faces (default off)");
+  a->dst_flip.opt = s->add_flag("--dst-flip,!--no-dst-flip", a->dst_flip.value, "Random flips of dst faces (default on)");
+  a->masked.opt = s->add_flag("--masked-training,!--no-masked-training", a->masked.value,
+                              "Restrict the image loss to the face mask (default on)");
+  a->eyes_mouth.opt = s->add_flag("--eyes-mouth-prio,!--no-eyes-mouth-prio", a->eyes_mouth.value,
+                                  "Extra weight on eyes and mouth (default off)");
+  a->augment.opt = s->add_flag("--augment,!--no-augment", a->augment.value,
+                               "Augmentation (default on; off feeds un-augmented faces, for debugging)");
+  a->autosave_min.opt = s->add_option("--autosave-min", a->autosave_min.value, "Autosave every N minutes (default 25, 0 = off)");
+  a->backups.opt = s->add_option("--backups", a->backups.value, "Keep the last K backups (default 2, 0 = none)");
+  a->preview_every.opt = s->add_option("--preview-every", a->preview_every.value, "Preview grid every N iterations (default 200)");
+  a->status_every.opt = s->add_option("--status-every", a->status_every.value, "Status line every N iterations (default 10)");
+  s->add_option("--preview-count", a->preview_count, "Faces per side in the preview")->capture_default_str();
+  s->add_flag("--cpu", a->cpu, "Train on the CPU even when a GPU is present");
+  s->add_flag("--deterministic", a->deterministic, "Bit-identical results run to run (and across resume)");
+  s->add_flag("--faces-on-host", a->faces_on_host, "Keep the faces in host memory (GPU: when they do not fit)");
+  s->add_option("--synthetic-faces", a->synthetic,
+                "Demo/testing: first write N synthetic faces of two cartoon identities into --src and --dst");
+  s->add_flag("--dry-run", a->dry_run, "Print the architecture, parameter counts and FLOPs, then exit");
+  return [a]() {
+    if (a->dry_run) return dry_run(*a);
+    if (a->src.empty() || a->dst.empty() || a->model.empty()) {
+      std::fprintf(stderr, "facet train: --src, --dst and --model are required (see facet train --help)\n");
+      return 2;
+    }
+    if (a->synthetic > 0) {
+      train::SyntheticFaceSetOptions so;
+      so.count = a->synthetic;
+      train::write_synthetic_face_set(a->src, train::SyntheticIdentity::A, so);
+      train::write_synthetic_face_set(a->dst, train::SyntheticIdentity::B, so);
+      std::printf("wrote %d synthetic faces each into %s and %s\n", a->synthetic, a->src.c_str(), a->dst.c_str());
+    }
+    train::TrainerConfig cfg;
+    cfg.src_dir = a->src, cfg.dst_dir = a->dst, cfg.model_dir = a->model;
+    cfg.request = a->request();
+    cfg.cpu = a->cpu, cfg.deterministic = a->deterministic, cfg.faces_on_host = a->faces_on_host;
+    cfg.preview_count = a->preview_count;
+    train::Trainer trainer(std::move(cfg));
+    const train::TrainResult r = trainer.run();
+    std::printf("stopped at iteration %lld (%s), %.1f ms/iteration this run; model in %s\n",
+                static_cast<long long>(r.iteration),
+                r.reason == train::StopReason::Signal ? "signal" : "target reached", r.ms_per_iteration,
+                r.model_dir.c_str());
+    return 0;
+  };
+}
+
+}  // namespace facet::cli

@@ -1,0 +1,282 @@
+// The training loop around TrainStep: model folder, resume, saves, previews, status, signals
+// (see trainer.h).
+#include "pipeline/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "engine/core/error.h"
+#include "pipeline/faces/face_type.h"
+#include "pipeline/train/loss_history.h"
+#include "pipeline/train/preview.h"
+#include "pipeline/train/stop_signal.h"
+
+namespace facet::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string hms(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--:--";
+  const long long s = static_cast<long long>(seconds + 0.5);
+  char buf[48];
+  if (s >= 86400)
+    std::snprintf(buf, sizeof buf, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+std::string clock_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  TrainerConfig cfg;
+  ModelFolder folder;
+  ModelRecord rec;
+  std::unique_ptr<Context> ctx;
+  HostFaces src, dst;
+  std::unique_ptr<TrainStep> ts;
+  TrainState state;  // the last committed checkpoint (iteration = where it was saved)
+  int64_t iteration = 0;
+  bool resumed = false;
+  LossHistory history;
+  Tensor prev_src, prev_dst;
+  // Timing: training time excludes saves and previews.
+  Clock::time_point window_start;
+  double train_seconds = 0, ms_ema = 0;
+  int64_t run_iters_timed = 0;
+  double run_train_seconds = 0;
+  TrainResult result;
+
+  explicit Impl(TrainerConfig c) : cfg(std::move(c)), folder(cfg.model_dir) {}
+
+  void log(const std::string& s) {
+    if (cfg.log) {
+      cfg.log(s);
+    } else {
+      std::printf("%s\n", s.c_str());
+      std::fflush(stdout);
+    }
+  }
+
+  void read_status(bool print) {
+    if (ts->pending() == 0) return;
+    const int64_t n = ts->pending();
+    TrainStep::Losses l = ts->read_losses();  // the sync point
+    const double secs = seconds_since(window_start);
+    train_seconds += secs, run_train_seconds += secs, run_iters_timed += n;
+    const double ms = secs * 1000.0 / static_cast<double>(n);
+    ms_ema = ms_ema == 0 ? ms : 0.7 * ms_ema + 0.3 * ms;
+    std::vector<LossRow> rows;
+    for (int64_t i = 0; i < n; ++i)
+      rows.push_back({iteration - n + 1 + i, l.src[static_cast<size_t>(i)], l.dst[static_cast<size_t>(i)]});
+    history.append(rows);
+    for (const LossRow& r : rows) {
+      if (std::isnan(result.first_src_loss) && std::isfinite(r.src)) result.first_src_loss = r.src, result.first_dst_loss = r.dst;
+      if (std::isfinite(r.src) && std::isfinite(r.dst)) result.last_src_loss = r.src, result.last_dst_loss = r.dst;
+    }
+    if (l.skipped > 0) {
+      state.nan_skipped += l.skipped;
+      result.nan_skipped += l.skipped;
+      std::string which;
+      for (const LossRow& r : rows)
+        if (!std::isfinite(r.src) || !std::isfinite(r.dst)) which += " " + std::to_string(r.iteration);
+      if (l.rolled_back)
+        log("warning: non-finite loss at iteration(s)" + which + ": weights and optimizer state rolled back to "
+            "iteration " + std::to_string(iteration - n) + " (" + std::to_string(l.skipped) + " updates discarded)");
+      else
+        log("warning: non-finite loss at iteration(s)" + which + ": update skipped (" + std::to_string(l.skipped) +
+            ")");
+    }
+    if (print) {
+      const int64_t B = rec.settings.batch;
+      char line[256];
+      const LossRow& last = rows.back();
+      std::string eta;
+      if (rec.settings.target_iter > iteration)
+        eta = "  ETA " + hms(static_cast<double>(rec.settings.target_iter - iteration) * ms_ema / 1000.0);
+      std::snprintf(line, sizeof line, "[%s][#%06lld][%5.0fms][%7.1f img/s] src %.4f  dst %.4f%s", clock_now().c_str(),
+                    static_cast<long long>(iteration), ms, 2.0 * B * 1000.0 / ms, last.src, last.dst, eta.c_str());
+      log(line);
+    }
+    window_start = Clock::now();
+  }
+
+  void preview() {
+    const auto t = Clock::now();
+    read_status(false);
+    const cv::Mat grid = render_preview(*ctx, ts->model(), prev_src, prev_dst, iteration);
+    write_preview(folder.previews_dir(), grid, iteration);
+    write_loss_curve(folder.loss_curve_path(), history.rows(), rec.settings.target_iter);
+    (void)t;
+    window_start = Clock::now();
+  }
+
+  void save(bool backup) {
+    read_status(false);  // a NaN in the pending window is handled before anything is written
+    const auto t = Clock::now();
+    TrainState next = state;
+    next.iteration = iteration;
+    next.rng_seed = ctx->seed();
+    next.rng_offset = ctx->rng_offset();
+    next.src_sampler = ts->src_sampler().state();
+    next.dst_sampler = ts->dst_sampler().state();
+    next.src_faces = src.size();
+    next.dst_faces = dst.size();
+    next.loss_csv_bytes = history.bytes();
+    next.train_seconds = train_seconds;
+    save_checkpoint(*ctx, folder, ts->model(), ts->optimizer(), next, cfg.hooks.on_save_stage);
+    state = next;
+    ++result.saves;
+    write_loss_curve(folder.loss_curve_path(), history.rows(), rec.settings.target_iter);
+    std::string where;
+    if (backup && rec.settings.backups > 0) where = ", backup " + make_backup(folder, state, rec.settings.backups);
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "saved iteration %lld (%.1f s)", static_cast<long long>(iteration), seconds_since(t));
+    log(msg + where);
+    window_start = Clock::now();
+  }
+};
+
+Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg))) {
+  Impl& p = *p_;
+  FACET_CHECK(!p.cfg.model_dir.empty(), "train: --model (the model folder) is required");
+  const Device device = (!p.cfg.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
+  const bool has_ckpt = p.folder.has_checkpoint();
+  if (p.folder.has_options()) {
+    const ModelRecord stored = p.folder.read_options();
+    const TrainState st = has_ckpt ? p.folder.read_state() : TrainState{};
+    p.rec = resume_model_record(stored, p.cfg.request, st.iteration);
+    if (has_ckpt) p.state = st, p.resumed = true;
+  } else {
+    FACET_CHECK(!has_ckpt, p.cfg.model_dir, ": has state.json but no options.json; refusing to guess the model");
+    p.rec = new_model_record(p.cfg.request, device);
+  }
+  p.ctx = std::make_unique<Context>(device, p.rec.spec.seed);
+  p.ctx->deterministic = p.cfg.deterministic;
+
+  LoadFacesOptions lo;
+  lo.resolution = p.rec.spec.net.resolution;
+  lo.face_type = faces::parse_face_type(p.rec.spec.net.face_type);
+  for (auto [dir, out, side] : {std::tuple{&p.cfg.src_dir, &p.src, "src"}, std::tuple{&p.cfg.dst_dir, &p.dst, "dst"}}) {
+    FACET_CHECK(!dir->empty(), "train: --", side, " (a face set folder) is required");
+    *out = load_training_faces(*dir, lo);
+    for (const auto& s : out->skipped) p.log(std::string("skipped ") + side + " face " + s.filename + ": " + s.reason);
+  }
+
+  TrainStepOptions so;
+  so.faces_on_host = p.cfg.faces_on_host;
+  so.nan_check = p.cfg.nan_check;
+  so.loss_window = p.rec.settings.status_every;
+  p.ts = std::make_unique<TrainStep>(*p.ctx, p.rec, p.src, p.dst, so);
+  p.ts->on_batch = p.cfg.hooks.on_batch;
+
+  if (p.resumed) {
+    FACET_CHECK(p.state.rng_seed == p.rec.spec.seed, p.folder.state_path(), ": random seed ", p.state.rng_seed,
+                " differs from options.json's ", p.rec.spec.seed);
+    load_checkpoint(*p.ctx, p.folder, p.state, p.ts->model(), p.ts->optimizer());
+    p.ctx->set_rng_state(p.state.rng_seed, p.state.rng_offset);
+    if (p.state.src_faces == p.src.size() && p.state.dst_faces == p.dst.size()) {
+      p.ts->src_sampler().restore(p.state.rng_seed, p.state.src_sampler);
+      p.ts->dst_sampler().restore(p.state.rng_seed, p.state.dst_sampler);
+    } else {
+      p.log("note: the face sets changed since the last save (" + std::to_string(p.state.src_faces) + "/" +
+            std::to_string(p.state.dst_faces) + " -> " + std::to_string(p.src.size()) + "/" +
+            std::to_string(p.dst.size()) + " faces): new epochs start now");
+    }
+    p.ts->mark_verified();
+    p.iteration = p.state.iteration;
+    p.train_seconds = p.state.train_seconds;
+  }
+  p.folder.write_options(p.rec);
+  p.history.open(p.folder.loss_csv_path(), p.resumed ? p.state.loss_csv_bytes : -1);
+  p.prev_src = preview_faces(*p.ctx, p.src, p.cfg.preview_count);
+  p.prev_dst = preview_faces(*p.ctx, p.dst, p.cfg.preview_count);
+}
+
+Trainer::~Trainer() = default;
+
+TrainResult Trainer::run() {
+  Impl& p = *p_;
+  std::unique_ptr<StopSignalGuard> guard;
+  if (p.cfg.handle_signals) guard = std::make_unique<StopSignalGuard>();
+  const TrainSettings& s = p.rec.settings;
+  TrainResult& r = p.result;
+  r = TrainResult{};
+  r.start_iteration = p.iteration;
+  r.resumed = p.resumed;
+  r.model_dir = p.folder.dir();
+  {
+    const auto& n = p.rec.spec.net;
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "%s %s on %s: %s %dpx ae %d e %d d %d m %d, %s lr %g, batch %d per side, %lld src / %lld dst faces%s",
+                  p.resumed ? "resuming" : "training", p.folder.dir().c_str(), p.ctx->device().str().c_str(),
+                  n.archi.c_str(), n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims,
+                  p.rec.spec.optimizer.c_str(), s.lr, s.batch, static_cast<long long>(p.src.size()),
+                  static_cast<long long>(p.dst.size()),
+                  p.ts->src_bank().placement == BankPlacement::Host ? " (faces in host memory)" : "");
+    p.log(buf);
+    if (p.resumed) p.log("at iteration " + std::to_string(p.iteration) + (s.target_iter ? ", target " + std::to_string(s.target_iter) : ""));
+  }
+  const auto autosave_every = std::chrono::duration<double>(s.autosave_min * 60.0);
+  auto last_save = Clock::now();
+  p.window_start = Clock::now();
+  r.reason = StopReason::TargetReached;
+  while (true) {
+    if (stop_requested()) {
+      r.reason = StopReason::Signal;
+      r.signal = stop_signal_number();
+      break;
+    }
+    if (s.target_iter > 0 && p.iteration >= s.target_iter) break;
+    p.ts->step(p.iteration + 1);
+    ++p.iteration;
+    if (p.cfg.hooks.after_step) p.cfg.hooks.after_step(p.iteration);
+    if (p.ts->pending() >= s.status_every) p.read_status(true);
+    if (s.preview_every > 0 && p.iteration % s.preview_every == 0) p.preview();
+    if (s.autosave_min > 0 && Clock::now() - last_save >= autosave_every) {
+      p.save(true);
+      last_save = Clock::now();
+    }
+  }
+  if (r.reason == StopReason::Signal)
+    p.log(std::string("stop requested (") + (r.signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): saving");
+  p.read_status(true);
+  if (p.iteration > r.start_iteration || !p.folder.has_checkpoint()) {
+    p.save(true);
+    p.preview();
+  }
+  r.iteration = p.iteration;
+  r.ms_per_iteration = p.run_iters_timed ? p.run_train_seconds * 1000.0 / static_cast<double>(p.run_iters_timed) : 0;
+  clear_stop_request();
+  return r;
+}
+
+void Trainer::save() { p_->save(false); }
+int64_t Trainer::iteration() const { return p_->iteration; }
+Context& Trainer::context() { return *p_->ctx; }
+TrainStep& Trainer::step() { return *p_->ts; }
+const ModelRecord& Trainer::record() const { return p_->rec; }
+const ModelFolder& Trainer::folder() const { return p_->folder; }
+const HostFaces& Trainer::src_faces() const { return p_->src; }
+const HostFaces& Trainer::dst_faces() const { return p_->dst; }
+
+}  // namespace facet::train

@@ -1,0 +1,92 @@
+// `facet train` as a user runs it: --dry-run prints the parameter counts; a real SIGINT sent to
+// a training process makes it save and exit 0, and the model resumes from there. Needs the
+// facet binary of the same build (bin/facet next to tests/); skipped when it is absent.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_trainer_support.h"
+
+namespace facet::train {
+namespace {
+
+namespace fs = std::filesystem;
+using facet::testing::read_text_file;
+using facet::testing::ScratchDir;
+
+std::string facet_binary() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
+    if (fs::exists(p)) return fs::canonical(p).string();
+  return "";
+}
+
+#define REQUIRE_FACET(var)                                                   \
+  const std::string var = facet_binary();                                    \
+  if (var.empty()) GTEST_SKIP() << "facet binary not built next to the tests"
+
+TEST(TrainerCli, DryRunOutputHasParameterCounts) {
+  REQUIRE_FACET(bin);
+  ScratchDir dir("trainer_cli_dry");
+  const std::string out = facet::testing::run_capture(bin + " train --dry-run --preset tiny --model " + dir.file("m") + " 2>&1");
+  EXPECT_NE(out.find("3,164,490"), std::string::npos) << out;
+  EXPECT_NE(out.find("encoder"), std::string::npos) << out;
+  EXPECT_NE(out.find("GFLOP"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir.file("m"))) << "a dry run wrote the model folder";
+  // A usage error exits 2, a runtime error 1.
+  EXPECT_EQ(WEXITSTATUS(std::system((bin + " train --bogus >/dev/null 2>&1").c_str())), 2);
+  EXPECT_EQ(WEXITSTATUS(std::system((bin + " train --src /nonexistent --dst /nonexistent --model " + dir.file("m2") +
+                                     " >/dev/null 2>&1").c_str())), 1);
+}
+
+TEST(TrainerCli, SigintSavesAndExitsZeroThenResumes) {
+  REQUIRE_FACET(bin);
+  ScratchDir dir("trainer_cli_sigint");
+  facet::testing::write_face_sets(dir.path(), 6, 64);
+  const std::string model = dir.file("model"), log = dir.file("log.txt");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stdout);
+    std::freopen(log.c_str(), "a", stderr);
+    execl(bin.c_str(), bin.c_str(), "train", "--src", (dir.path() + "/src").c_str(), "--dst",
+          (dir.path() + "/dst").c_str(), "--model", model.c_str(), "--preset", "tiny", "--ae-dims", "16", "--e-dims",
+          "8", "--d-dims", "8", "--d-mask-dims", "4", "--batch", "2", "--status-every", "1", "--preview-every", "0",
+          "--cpu", "--seed", "3", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until it has trained a few iterations (rows in the loss history), then Ctrl-C it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string csv = read_text_file(model + "/loss_history.csv");
+    if (std::count(csv.begin(), csv.end(), '\n') >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const std::string out = read_text_file(log);
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("stop requested (SIGINT)"), std::string::npos) << out;
+  const TrainState st = ModelFolder(model).read_state();
+  EXPECT_GE(st.iteration, 3);
+  // Resume to a target two iterations further.
+  const std::string cmd = bin + " train --src " + dir.path() + "/src --dst " + dir.path() + "/dst --model " + model +
+                          " --iters " + std::to_string(st.iteration + 2) + " --cpu 2>&1";
+  const std::string out2 = facet::testing::run_capture(cmd);
+  EXPECT_NE(out2.find("resuming"), std::string::npos) << out2;
+  EXPECT_EQ(ModelFolder(model).read_state().iteration, st.iteration + 2) << out2;
+}
+
+}  // namespace
+}  // namespace facet::train
