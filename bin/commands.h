@@ -8,6 +8,7 @@ namespace facet::cli {
 using Action = std::function<int()>;  // returns the process exit code
 
 Action add_demo(CLI::App& app);
+Action add_extract(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_bench(CLI::App& app);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     actions.emplace_back(app.get_subcommands({})[before], std::move(a));
   };
   reg(facet::cli::add_demo);
+  reg(facet::cli::add_extract);
   reg(facet::cli::add_info);
   reg(facet::cli::add_train);
   reg(facet::cli::add_bench);

@@ -317,6 +317,10 @@ void Planner::plan_op(int i) {
       s.act = check_activation(i, o.activation);
       s.kind = StepKind::MaxPool;
       const Shape& x = image_shape(i, s.in[0]);
+      // A window larger than the image means nothing more (SAME) or an empty output (VALID);
+      // refusing it keeps a corrupt filter size from turning into billions of comparisons.
+      if (s.kh > x[1] || s.kw > x[2])
+        fail(i, detail::concat("filter ", s.kh, "x", s.kw, " is larger than the ", x[1], "x", x[2], " input"));
       const bool same = o.padding == 0;
       y = {x[0], window_out(x[1], s.kh, s.sh, same), window_out(x[2], s.kw, s.sw, same), x[3]};
       break;

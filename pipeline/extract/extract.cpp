@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -194,8 +195,10 @@ FrameOut make_frame_output(const video::Frame& frame, const std::string& frame_f
     const detect::FoundFace& f = found[k];
     const faces::Affine m = faces::get_transform_mat(f.landmarks, opt.face_size, opt.face_type);
     cv::Mat face;
-    // Lanczos, black outside the frame: what DeepFaceLab's extractor does.
-    cv::warpAffine(frame.image, face, cv::Mat(m), cv::Size(opt.face_size, opt.face_size), cv::INTER_LANCZOS4,
+    // Black outside the frame, as DeepFaceLab's extractor. DFL resamples with Lanczos-4; bicubic
+    // is 3.5x cheaper in OpenCV (4 vs 14 ms for a 512² face, the single largest cost of a CPU run
+    // at 360p) and the difference does not survive the trainer's own resize of the face.
+    cv::warpAffine(frame.image, face, cv::Mat(m), cv::Size(opt.face_size, opt.face_size), cv::INTER_CUBIC,
                    cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
     faces::FaceMetadata meta;
     meta.face_type = opt.face_type;
@@ -229,6 +232,35 @@ FrameOut make_frame_output(const video::Frame& frame, const std::string& frame_f
 }  // namespace
 
 std::string alignments_file_name(const std::string& input) { return stem_of(source_name(input)) + ".alignments.json"; }
+
+void apply_range_bound(const std::string& value, bool end, video::FrameSelection& sel) {
+  const std::string what = std::string(end ? "--end" : "--start") + " '" + value + "'";
+  FACET_CHECK(!value.empty(), what, ": empty");
+  const bool is_frame = std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (is_frame) {
+    const int64_t v = std::stoll(value);
+    (end ? sel.end_frame : sel.first_frame) = v;
+    return;
+  }
+  std::string t = value;
+  if (t.back() == 's') t.pop_back();
+  double seconds = 0;
+  size_t pos = 0;
+  int parts = 0;
+  while (pos <= t.size()) {  // [[h:]m:]s, each part a non-negative number
+    const size_t colon = t.find(':', pos);
+    const std::string part = t.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+    FACET_CHECK(!part.empty() && part.find_first_not_of("0123456789.") == std::string::npos &&
+                    std::count(part.begin(), part.end(), '.') <= 1 && part != ".",
+                what, ": expected a frame number (250) or a time (12.5s, 1:05, 0:01:05.5)");
+    seconds = seconds * 60 + std::stod(part);
+    ++parts;
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  FACET_CHECK(parts <= 3, what, ": too many ':' parts");
+  (end ? sel.end_time : sel.start_time) = seconds;
+}
 
 int64_t expected_frames(const video::VideoInfo& info, const video::FrameSelection& sel) {
   if (info.frame_count <= 0) return 0;
@@ -282,6 +314,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
   res.alignments_path = al_path;
   res.device = device.str();
   faces::Alignments al;
+  bool dirty = false;  // alignments changed since the file was written
   std::error_code ec;
   if (fs::exists(al_path, ec)) {
     std::vector<std::string> removed;
@@ -290,6 +323,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
       throw Error(al_path + " was made with face type " + faces::face_type_name(al.face_type) + " at " +
                   std::to_string(al.face_size) + " px, not " + faces::face_type_name(opt.face_type) + " at " +
                   std::to_string(opt.face_size) + " px: use the same settings to resume, or --force to start over");
+    dirty = !removed.empty();
     if (!removed.empty())
       res.warnings.push_back(std::to_string(removed.size()) +
                              " face image(s) listed in the alignments file were deleted; those faces stay removed");
@@ -392,7 +426,6 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
 
   // Writer: this thread, in batch order.
   Clock::time_point last_save = Clock::now();
-  bool dirty = false;
   auto save = [&] {
     al.sort();
     faces::save_alignments(al_path, al);
@@ -454,7 +487,11 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
   work.close(error != nullptr);
   decoder.join();
   for (auto& t : pool) t.join();
-  if (dirty || !fs::exists(al_path, ec)) save();  // everything written so far, even after an error
+  try {  // everything written so far, even after an error
+    if (dirty || !fs::exists(al_path, ec)) save();
+  } catch (...) {
+    if (!error) throw;  // else the first error is the one to report
+  }
   if (error) std::rethrow_exception(error);
 
   res.frames_resumed = resumed;

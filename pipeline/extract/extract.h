@@ -84,6 +84,11 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress 
 // "<stem>.alignments.json" for a source path (video file or folder).
 std::string alignments_file_name(const std::string& input);
 
+// Applies a --start / --end value to a selection: a plain integer is a frame index ("250"); a
+// number with a decimal point or an "s" suffix ("12.5", "10s") or a clock time ("1:05", "0:01:05.5")
+// is a time in seconds. `end` values are exclusive. Throws facet::Error for anything else.
+void apply_range_bound(const std::string& value, bool end, video::FrameSelection& sel);
+
 // Estimated number of frames the selection picks from a source described by `info` (0 = unknown).
 int64_t expected_frames(const video::VideoInfo& info, const video::FrameSelection& sel);
 

@@ -38,7 +38,7 @@ std::string str(const T& v) {
 
 // Applies a requested network option over `net` (creation) or compares it (resume).
 struct FixedField {
-  const char* name;
+  std::string name;
   std::string stored, requested;
 };
 

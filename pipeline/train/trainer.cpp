@@ -260,7 +260,7 @@ TrainResult Trainer::run() {
   if (r.reason == StopReason::Signal)
     p.log(std::string("stop requested (") + (r.signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): saving");
   p.read_status(true);
-  if (p.iteration > r.start_iteration || !p.folder.has_checkpoint()) {
+  if (p.iteration > p.state.iteration || !p.folder.has_checkpoint()) {  // not saved at this iteration yet
     p.save(true);
     p.preview();
   }

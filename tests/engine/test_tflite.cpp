@@ -161,6 +161,8 @@ TEST(TfliteModelApi, ValidatesInputs) {
         << e.what();
   }
   EXPECT_THROW(Model().run(ctx, {x, x}), Error);
+  // The device must be the CPU or the context's CUDA device.
+  EXPECT_THROW(load_tflite(ctx, fixture("tiny_add.tflite"), Device::cuda(0)), Error);
 }
 
 // ---- the MediaPipe models ------------------------------------------------------------------------

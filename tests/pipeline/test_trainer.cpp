@@ -159,6 +159,28 @@ TEST(TrainerCheckpoint, SaveInterruptedHalfWayLeavesThePreviousCheckpoint) {
   EXPECT_EQ(ckpt_files, (std::set<std::string>{"weights-00000008.safetensors", "optimizer-00000008.safetensors"}));
 }
 
+TEST(TrainerCheckpoint, AutosaveKeepsTheLastKBackups) {
+  ScratchDir dir("trainer_autosave");
+  write_face_sets(dir.path());
+  TrainerConfig c = micro_config(dir.path(), 5);
+  c.request.autosave_min = 1e-7;  // due after every iteration
+  c.request.backups = 2;
+  Trainer t(c);
+  const TrainResult r = t.run();
+  EXPECT_EQ(r.saves, 5);  // iterations 1..5; the final save is not repeated at 5
+  std::vector<std::string> backups;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/model/backups")) backups.push_back(e.path().filename());
+  std::sort(backups.begin(), backups.end());
+  EXPECT_EQ(backups, (std::vector<std::string>{"00000004", "00000005"}));
+  // A backup is a complete checkpoint: its state.json names files that are inside it.
+  const ModelFolder b(dir.path() + "/model/backups/00000004");
+  const TrainState st = b.read_state();
+  EXPECT_EQ(st.iteration, 4);
+  EXPECT_TRUE(fs::exists(b.file(st.weights_file)));
+  EXPECT_TRUE(fs::exists(b.file(st.optimizer_file)));
+  EXPECT_TRUE(b.has_options());
+}
+
 TEST(TrainerNan, NonFiniteLossSkipsTheUpdateAndNeverReachesACheckpoint) {
   ScratchDir dir("trainer_nan");
   write_face_sets(dir.path());
