@@ -17,6 +17,7 @@
 
 #include "engine/core/error.h"
 #include "engine/tflite/model.h"
+#include "support/test_paths.h"
 
 using namespace facet;
 using namespace facet::tflite;
@@ -24,16 +25,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string source_dir() {
-  std::string f = __FILE__;  // <repo>/tests/engine/test_tflite.cpp
-  return f.substr(0, f.find_last_of('/'));
-}
-std::string fixture(const std::string& name) { return source_dir() + "/../fixtures/tflite/" + name; }
-std::string asset(const std::string& name) {
-  const char* env = std::getenv("FACET_ASSETS");
-  return (env && *env ? std::string(env) : source_dir() + "/../../assets") + "/" + name;
-}
-bool exists(const std::string& p) { return std::ifstream(p).good(); }
+std::string fixture(const std::string& name) { return test::fixture_path("tflite/" + name); }
+std::string asset(const std::string& name) { return test::asset_path(name); }
+bool exists(const std::string& p) { return test::file_exists(p); }
 
 json load_json(const std::string& path) {
   std::ifstream in(path);

@@ -19,6 +19,7 @@
 
 #include "engine/core/error.h"
 #include "engine/tflite/model.h"
+#include "support/test_paths.h"
 #include "engine/tflite/schema.h"
 
 using namespace facet;
@@ -26,16 +27,9 @@ using namespace facet::tflite;
 
 namespace {
 
-std::string source_dir() {
-  std::string f = __FILE__;  // <repo>/tests/engine/test_tflite_reader.cpp
-  return f.substr(0, f.find_last_of('/'));
-}
-std::string fixture(const std::string& name) { return source_dir() + "/../fixtures/tflite/" + name; }
-std::string asset(const std::string& name) {
-  const char* env = std::getenv("FACET_ASSETS");
-  return (env && *env ? std::string(env) : source_dir() + "/../../assets") + "/" + name;
-}
-bool exists(const std::string& p) { return std::ifstream(p).good(); }
+std::string fixture(const std::string& name) { return test::fixture_path("tflite/" + name); }
+std::string asset(const std::string& name) { return test::asset_path(name); }
+bool exists(const std::string& p) { return test::file_exists(p); }
 
 std::shared_ptr<std::vector<uint8_t>> read_bytes(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
