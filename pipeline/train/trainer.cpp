@@ -191,7 +191,13 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   if (p.resumed) {
     FACET_CHECK(p.state.rng_seed == p.rec.spec.seed, p.folder.state_path(), ": random seed ", p.state.rng_seed,
                 " differs from options.json's ", p.rec.spec.seed);
-    load_checkpoint(*p.ctx, p.folder, p.state, p.ts->model(), p.ts->optimizer());
+    try {
+      load_checkpoint(*p.ctx, p.folder, p.state, p.ts->model(), p.ts->optimizer());
+    } catch (const Error& e) {
+      throw Error(detail::concat(e.what(), "\n(the checkpoint of iteration ", p.state.iteration, " in ", p.folder.dir(),
+                                 " cannot be loaded; earlier ones are in ", p.folder.backups_dir(),
+                                 ": copy one's files over the model folder to continue from it)"));
+    }
     p.ctx->set_rng_state(p.state.rng_seed, p.state.rng_offset);
     if (p.state.src_faces == p.src.size() && p.state.dst_faces == p.dst.size()) {
       p.ts->src_sampler().restore(p.state.rng_seed, p.state.src_sampler);
@@ -209,6 +215,13 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   p.history.open(p.folder.loss_csv_path(), p.resumed ? p.state.loss_csv_bytes : -1);
   p.prev_src = preview_faces(*p.ctx, p.src, p.cfg.preview_count);
   p.prev_dst = preview_faces(*p.ctx, p.dst, p.cfg.preview_count);
+  // The face banks hold their own copies now: release the decoded pixels (names stay).
+  p.ctx->synchronize();
+  for (HostFaces* f : {&p.src, &p.dst}) {
+    std::vector<uint8_t>().swap(f->bgr);
+    std::vector<float>().swap(f->mask);
+    std::vector<float>().swap(f->eyes_mouth);
+  }
 }
 
 Trainer::~Trainer() = default;

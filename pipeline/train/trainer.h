@@ -72,6 +72,7 @@ class Trainer {
   TrainStep& step();
   const ModelRecord& record() const;
   const ModelFolder& folder() const;
+  // Names and skipped files of the loaded faces (the pixels are released once on the device).
   const HostFaces& src_faces() const;
   const HostFaces& dst_faces() const;
 

@@ -1,6 +1,7 @@
 // `facet train` as a user runs it: --dry-run prints the parameter counts; a real SIGINT sent to
 // a training process makes it save and exit 0, and the model resumes from there. Needs the
 // facet binary of the same build (bin/facet next to tests/); skipped when it is absent.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -53,15 +55,21 @@ TEST(TrainerCli, SigintSavesAndExitsZeroThenResumes) {
   ScratchDir dir("trainer_cli_sigint");
   facet::testing::write_face_sets(dir.path(), 6, 64);
   const std::string model = dir.file("model"), log = dir.file("log.txt");
+  // Everything the child needs is prepared before fork(): between fork and exec a multithreaded
+  // process may only call async-signal-safe functions (open, dup2, execv, _exit).
+  const std::vector<std::string> args = {bin, "train", "--src", dir.path() + "/src", "--dst", dir.path() + "/dst",
+                                         "--model", model, "--preset", "tiny", "--ae-dims", "16", "--e-dims", "8",
+                                         "--d-dims", "8", "--d-mask-dims", "4", "--batch", "2", "--status-every", "1",
+                                         "--preview-every", "0", "--cpu", "--seed", "3"};
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    std::freopen(log.c_str(), "w", stdout);
-    std::freopen(log.c_str(), "a", stderr);
-    execl(bin.c_str(), bin.c_str(), "train", "--src", (dir.path() + "/src").c_str(), "--dst",
-          (dir.path() + "/dst").c_str(), "--model", model.c_str(), "--preset", "tiny", "--ae-dims", "16", "--e-dims",
-          "8", "--d-dims", "8", "--d-mask-dims", "4", "--batch", "2", "--status-every", "1", "--preview-every", "0",
-          "--cpu", "--seed", "3", static_cast<char*>(nullptr));
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
+    ::execv(argv[0], argv.data());
     _exit(127);
   }
   // Wait until it has trained a few iterations (rows in the loss history), then Ctrl-C it.

@@ -1,0 +1,68 @@
+// The merge stage's settings file (see merge_stage_settings.h). The merger's own keys are
+// validated by merge_settings_from_json, so there is one place that knows their names and ranges.
+#include "pipeline/merge/merge_stage_settings.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
+
+namespace facet::merge {
+
+using json = nlohmann::json;
+
+std::string to_json(const MergeStageSettings& s, int indent) {
+  json j = json::parse(to_json(s.merge, -1));
+  j["smooth_landmarks"] = s.smooth_landmarks;
+  j["swap_direction"] = to_string(s.direction);
+  return j.dump(indent);
+}
+
+MergeStageSettings apply_settings_json(const MergeStageSettings& base, const std::string& json_text) {
+  json patch;
+  try {
+    patch = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw Error(std::string("merge settings: not valid JSON: ") + e.what());
+  }
+  FACET_CHECK(patch.is_object(), "merge settings: expected a JSON object, got ", patch.dump());
+  MergeStageSettings s = base;
+  json merger = json::parse(to_json(base.merge, -1));
+  for (const auto& [key, v] : patch.items()) {
+    if (key == "smooth_landmarks") {
+      FACET_CHECK(v.is_number_integer(), "merge setting smooth_landmarks must be an integer, got ", v.dump());
+      const long long n = v.get<long long>();
+      FACET_CHECK(n >= 0 && n <= 100, "merge setting smooth_landmarks = ", n, " is out of range 0..100");
+      s.smooth_landmarks = int(n);
+    } else if (key == "swap_direction") {
+      FACET_CHECK(v.is_string(), "merge setting swap_direction must be \"src\" or \"dst\", got ", v.dump());
+      s.direction = parse_swap_direction(v.get<std::string>());
+    } else {
+      merger[key] = v;
+    }
+  }
+  s.merge = merge_settings_from_json(merger.dump());
+  return s;
+}
+
+MergeStageSettings load_merge_stage_settings(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  FACET_CHECK(in, "merge settings file ", path, " cannot be read (missing or not readable)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  try {
+    return apply_settings_json(MergeStageSettings{}, ss.str());
+  } catch (const std::exception& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+void save_merge_stage_settings(const std::string& path, const MergeStageSettings& s) {
+  write_string_atomically(path, to_json(s) + "\n");
+}
+
+}  // namespace facet::merge
