@@ -12,5 +12,6 @@ Action add_extract(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_bench(CLI::App& app);
+Action add_merge(CLI::App& app);
 
 }  // namespace facet::cli

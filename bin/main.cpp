@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   reg(facet::cli::add_info);
   reg(facet::cli::add_train);
   reg(facet::cli::add_bench);
+  reg(facet::cli::add_merge);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -348,22 +348,29 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
   }
 
   const int64_t expected = expected_frames(src->info(), opt.select);
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, failed{false};
   std::atomic<int64_t> resumed{0};
   std::atomic<int64_t> batches_total{-1};  // known once the decoder is done
-  std::mutex err_mu;
-  std::exception_ptr error;
-  auto fail = [&](std::exception_ptr e) {
-    std::lock_guard<std::mutex> l(err_mu);
-    if (!error) error = e;
-    stop = true;
-  };
-
   Queue<Batch> work(size_t(2 * workers));
-  std::mutex out_mu;
+  std::mutex out_mu;  // guards outputs and workers_left; the writer waits on out_cv
   std::condition_variable out_cv;
   std::map<int64_t, BatchOut> outputs;
   int workers_left = workers;
+  auto wake_writer = [&] {
+    std::lock_guard<std::mutex> l(out_mu);  // (under the lock, so the writer cannot miss it)
+    out_cv.notify_all();
+  };
+  std::mutex err_mu;
+  std::exception_ptr error;  // the first failure of any thread
+  auto fail = [&](std::exception_ptr e) {
+    {
+      std::lock_guard<std::mutex> l(err_mu);
+      if (!error) error = e;
+    }
+    failed = true;
+    stop = true;
+    wake_writer();
+  };
 
   std::thread decoder([&] {
     int64_t seq = 0;
@@ -394,7 +401,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
     }
     batches_total = seq;
     work.close();
-    out_cv.notify_all();
+    wake_writer();
   });
 
   std::vector<std::thread> pool;
@@ -403,7 +410,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
       try {
         Batch b;
         while (work.pop(b)) {
-          if (stop && error) break;
+          if (failed) break;
           std::vector<const cv::Mat*> ptrs;
           for (const auto& f : b.frames) ptrs.push_back(&f.image);
           const auto found = finders[size_t(w)]->find(ptrs);
@@ -438,7 +445,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
       {
         std::unique_lock<std::mutex> l(out_mu);
         out_cv.wait(l, [&] {
-          return outputs.count(next) || workers_left == 0 || (stop && error) ||
+          return outputs.count(next) || workers_left == 0 || failed ||
                  (batches_total >= 0 && next >= batches_total);
         });
         if (!outputs.count(next)) break;  // finished, or an error ended the run
@@ -484,7 +491,7 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
     work.close(true);
   }
   stop = true;  // ends the decoder if the writer stopped early
-  work.close(error != nullptr);
+  work.close(failed);
   decoder.join();
   for (auto& t : pool) t.join();
   try {  // everything written so far, even after an error

@@ -19,9 +19,9 @@
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
-#include "pipeline/faces/landmark_masks.h"
 #include "pipeline/merge/bounded_queue.h"
 #include "pipeline/merge/face_tracks.h"
+#include "pipeline/merge/frame_compose.h"
 #include "pipeline/merge/merge_face.h"
 #include "pipeline/merge/merge_output.h"
 #include "pipeline/video/frame_source.h"
@@ -152,27 +152,22 @@ void cut_faces(FrameJob& j, const Setup& s) {
   }
 }
 
-void compose(FrameJob& j, const MergeSettings& ms, bool want_mask) {
-  if (j.faces.empty()) {
-    j.out = j.frame.image;  // passes through bit for bit
-    if (want_mask) j.mask = cv::Mat::zeros(j.frame.image.size(), CV_8U);
-    return;
-  }
-  std::vector<FaceMergeInputs> in(j.faces.size());
+void compose(FrameJob& j, const MergeSettings& ms, bool want_mask, bool whole_frame) {
+  std::vector<FrameFace> ff(j.faces.size());
   for (size_t i = 0; i < j.faces.size(); ++i) {
     const FaceJob& f = j.faces[i];
-    in[i].face_mat = f.mat;
-    in[i].predicted_face = f.pred.face;
-    in[i].predicted_mask = f.pred.mask;
-    in[i].predicted_dst_mask = f.pred.input_mask;
-    if (ms.mask_mode == MaskMode::Dst) in[i].dst_hull_mask = faces::hull_mask(j.frame.image.size(), f.face->landmarks);
-    in[i].motion_power = f.face->motion_power;
-    in[i].motion_deg = f.face->motion_deg;
+    ff[i].in.face_mat = f.mat;
+    ff[i].in.predicted_face = f.pred.face;
+    ff[i].in.predicted_mask = f.pred.mask;
+    ff[i].in.predicted_dst_mask = f.pred.input_mask;
+    ff[i].in.motion_power = f.face->motion_power;
+    ff[i].in.motion_deg = f.face->motion_deg;
+    ff[i].landmarks = f.face->landmarks;
   }
-  FaceMergeResult r = merge_faces(j.frame.image, in, ms);
-  r.image.convertTo(j.out, CV_8U, 255.0);  // rounds: untouched pixels keep their value
-  if (want_mask) r.mask.convertTo(j.mask, CV_8U, 255.0);
-  j.seamless_failed = r.seamless_failed;
+  ComposedFrame c = compose_frame(j.frame.image, ff, ms, want_mask, !whole_frame);
+  j.out = std::move(c.image);
+  j.mask = std::move(c.mask);
+  j.seamless_failed = c.seamless_failed;
 }
 
 void predict_faces(std::vector<FrameJob*>& frames, FaceSwapper& sw, const MergeStageSettings& st) {
@@ -327,7 +322,7 @@ MergeStageResult run_merge(const MergeStageOptions& opt) {
         FrameJob j;
         while (q_compose.pop(j)) {
           const auto t0 = Clock::now();
-          if (!j.skip) compose(j, opt.settings.merge, mask_out != nullptr);
+          if (!j.skip) compose(j, opt.settings.merge, mask_out != nullptr, opt.whole_frame);
           compose_us += int64_t(since(t0) * 1e6);
           std::unique_lock<std::mutex> l(ro.mu);
           ro.cv.wait(l, [&] { return fail.failed || j.seq < ro.next + int64_t(ro.window); });
@@ -462,7 +457,7 @@ MergePreviewResult render_merge_preview(const MergeStageOptions& opt, int64_t fr
   cut_faces(j, s);
   std::vector<FrameJob*> ptrs{&j};
   predict_faces(ptrs, *s.swapper, opt.settings);
-  compose(j, opt.settings.merge, false);
+  compose(j, opt.settings.merge, false, opt.whole_frame);
   std::vector<uint8_t> png;
   FACET_CHECK(cv::imencode(".png", j.out, png), "merge preview: PNG encoding failed");
   write_file_atomically(out_png, [&](std::FILE* f) { write_all(f, png.data(), png.size(), out_png); });

@@ -42,6 +42,7 @@ struct MergeStageOptions {
   std::string preset = "medium"; // x264 preset
   bool use_gpu = true;           // run the model on the GPU when there is one
   bool force = false;            // PNG output of another merge: delete it and start over
+  bool whole_frame = false;      // composite on whole frames as DFL does (slower; see frame_compose.h)
   int batch = 0;                 // faces per model run; 0 = 8 on the CPU, 32 on a GPU
   int compose_threads = 0;       // compositing workers; 0 = hardware threads - 1 (at least 1, at most 8)
   int queue_frames = 0;          // frames buffered between stages; 0 = 2 x batch (at least 8)

@@ -32,6 +32,16 @@ static const AVInputFormat* sniff_container(const std::string& path, int* score)
   return av_probe_input_format3(&pd, 1, score);
 }
 
+FramePtr alloc_video_frame(AVPixelFormat fmt, int width, int height) {
+  FramePtr f(av_frame_alloc());
+  if (!f) return f;
+  f->format = fmt;
+  f->width = width;
+  f->height = height;
+  if (av_frame_get_buffer(f.get(), 0) < 0) f.reset();
+  return f;
+}
+
 InputPtr open_input(const std::string& path) {
   std::error_code ec;
   FACET_CHECK(fs::exists(path, ec), path, ": no such file");

@@ -40,6 +40,14 @@ using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
 
+// A frame of `fmt` pixels with its own buffer, laid out the way FFmpeg lays out every frame
+// (av_frame_get_buffer: line sizes rounded up to whole SIMD blocks, padding after the last line).
+// swscale must only ever see buffers like this: FFmpeg 5.1's x86 yuv->rgb24 converter writes whole
+// 16-pixel blocks, so into a tightly packed cv::Mat it writes 24 bytes past the last row (heap
+// corruption) or, when the row is too short for the block, skips the last width % 8 pixels.
+// Returns null when out of memory.
+FramePtr alloc_video_frame(AVPixelFormat fmt, int width, int height);
+
 // Opens `path` for demuxing and reads stream info. Throws facet::Error with a message that says
 // whether the file is missing, unreadable, not a media file FFmpeg recognises, or damaged.
 InputPtr open_input(const std::string& path);

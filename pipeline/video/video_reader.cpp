@@ -65,6 +65,7 @@ struct VideoReader::Impl {
   ff::CodecPtr dec;
   ff::PacketPtr pkt;
   ff::FramePtr frame;
+  ff::FramePtr bgr;  // swscale's output, reused while the frame size stays the same
   ff::SwsPtr sws;
   int si = -1;
   AVRational tb{1, 1};
@@ -185,6 +186,10 @@ struct VideoReader::Impl {
     }
   }
 
+  // Converts `frame` to a new BGR image in `out`. swscale writes into `bgr`, a frame FFmpeg laid
+  // out (see ff::alloc_video_frame: converting straight into a tightly packed cv::Mat corrupts the
+  // heap), and the result is copied out of it; `out` always gets fresh pixels, never the buffer of
+  // an earlier frame that the caller may still hold.
   void convert(cv::Mat& out) {
     const AVPixelFormat pf = static_cast<AVPixelFormat>(frame->format);
     const int w = frame->width, h = frame->height;
@@ -197,16 +202,20 @@ struct VideoReader::Impl {
     const int full = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
     sws_setColorspaceDetails(sws.get(), sws_getCoefficients(cs), full, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
                              1 << 16, 1 << 16);
-    cv::Mat bgr(h, w, CV_8UC3);
-    uint8_t* dst[4] = {bgr.data, nullptr, nullptr, nullptr};
-    int dst_stride[4] = {int(bgr.step), 0, 0, 0};
-    sws_scale(sws.get(), frame->data, frame->linesize, 0, h, dst, dst_stride);
-    switch (info.rotation) {
-      case 90: cv::rotate(bgr, out, cv::ROTATE_90_CLOCKWISE); break;
-      case 180: cv::rotate(bgr, out, cv::ROTATE_180); break;
-      case 270: cv::rotate(bgr, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-      default: out = bgr;
+    if (!bgr || bgr->width != w || bgr->height != h) {
+      bgr = ff::alloc_video_frame(AV_PIX_FMT_BGR24, w, h);
+      FACET_CHECK(bgr, path, ": out of memory for a ", w, "x", h, " frame");
     }
+    sws_scale(sws.get(), frame->data, frame->linesize, 0, h, bgr->data, bgr->linesize);
+    const cv::Mat view(h, w, CV_8UC3, bgr->data[0], size_t(bgr->linesize[0]));
+    cv::Mat img;
+    switch (info.rotation) {
+      case 90: cv::rotate(view, img, cv::ROTATE_90_CLOCKWISE); break;
+      case 180: cv::rotate(view, img, cv::ROTATE_180); break;
+      case 270: cv::rotate(view, img, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+      default: img = view.clone();
+    }
+    out = img;
   }
 
   void finish() {

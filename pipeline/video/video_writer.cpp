@@ -41,7 +41,8 @@ struct VideoWriter::Impl {
   int ain_si = -1;
   ff::PacketPtr pkt, apkt;
   bool apkt_held = false, audio_done = true;
-  ff::FramePtr frame;
+  ff::FramePtr frame;  // yuv420p, sent to the encoder
+  ff::FramePtr bgr;    // the BGR image padded to the encoder's size, swscale's input
   ff::SwsPtr sws;
   int width = 0, height = 0;  // frames given to write()
   AVRational fps{25, 1}, tb{1, 25};
@@ -76,13 +77,9 @@ struct VideoWriter::Impl {
     rc = avformat_write_header(oc.get(), nullptr);
     FACET_CHECK(rc >= 0, path, ": cannot write the container header (FFmpeg: ", ff::err(rc), ")");
     pkt.reset(av_packet_alloc());
-    frame.reset(av_frame_alloc());
-    FACET_CHECK(pkt && frame, path, ": out of memory");
-    frame->format = enc->pix_fmt;
-    frame->width = enc->width;
-    frame->height = enc->height;
-    rc = av_frame_get_buffer(frame.get(), 0);
-    FACET_CHECK(rc >= 0, path, ": cannot allocate a frame (FFmpeg: ", ff::err(rc), ")");
+    frame = ff::alloc_video_frame(enc->pix_fmt, enc->width, enc->height);
+    bgr = ff::alloc_video_frame(AV_PIX_FMT_BGR24, enc->width, enc->height);
+    FACET_CHECK(pkt && frame && bgr, path, ": out of memory");
   }
 
   // Tries the encoders in order of preference; the first that opens with our settings wins.
@@ -229,21 +226,24 @@ struct VideoWriter::Impl {
                 ", the video was opened for ", width, "x", height);
     FACET_CHECK(image.depth() == CV_8U && (image.channels() == 3 || image.channels() == 1), path,
                 ": frames must be 8-bit BGR or gray");
-    cv::Mat bgr = image;
-    if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
-    if (bgr.cols != enc->width || bgr.rows != enc->height)
-      cv::copyMakeBorder(bgr, bgr, 0, enc->height - bgr.rows, 0, enc->width - bgr.cols, cv::BORDER_REPLICATE);
-    if (!bgr.isContinuous()) bgr = bgr.clone();
     if (pts < 0) pts = av_rescale_q(frames, av_inv_q(fps), tb);
     FACET_CHECK(pts > last_pts, path, ": frame timestamps must increase (got ", pts, " after ", last_pts, ")");
+    // The image goes into `bgr`, a buffer FFmpeg laid out (swscale reads whole SIMD blocks, see
+    // ff::alloc_video_frame), padded to the encoder's even size by repeating the last row and
+    // column. BORDER_ISOLATED: a crop of a larger image is padded from its own edge, not with the
+    // pixels of its parent that lie outside it.
+    cv::Mat src = image;
+    if (image.channels() == 1) cv::cvtColor(image, src, cv::COLOR_GRAY2BGR);
+    cv::Mat staged(enc->height, enc->width, CV_8UC3, bgr->data[0], size_t(bgr->linesize[0]));
+    cv::copyMakeBorder(src, staged, 0, enc->height - src.rows, 0, enc->width - src.cols,
+                       cv::BORDER_REPLICATE | cv::BORDER_ISOLATED);
+    FACET_CHECK(staged.data == bgr->data[0], path, ": internal error, padded frame left its buffer");
     int rc = av_frame_make_writable(frame.get());
     FACET_CHECK(rc >= 0, path, ": frame buffer (FFmpeg: ", ff::err(rc), ")");
-    sws.reset(sws_getCachedContext(sws.release(), bgr.cols, bgr.rows, AV_PIX_FMT_BGR24, enc->width, enc->height,
+    sws.reset(sws_getCachedContext(sws.release(), enc->width, enc->height, AV_PIX_FMT_BGR24, enc->width, enc->height,
                                    AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
     FACET_CHECK(sws, path, ": cannot set up BGR -> yuv420p conversion");
-    const uint8_t* src[4] = {bgr.data, nullptr, nullptr, nullptr};
-    const int src_stride[4] = {int(bgr.step), 0, 0, 0};
-    sws_scale(sws.get(), src, src_stride, 0, bgr.rows, frame->data, frame->linesize);
+    sws_scale(sws.get(), bgr->data, bgr->linesize, 0, enc->height, frame->data, frame->linesize);
     frame->pts = pts;
     rc = avcodec_send_frame(enc.get(), frame.get());
     FACET_CHECK(rc >= 0, path, ": encoding failed (FFmpeg: ", ff::err(rc), ")");

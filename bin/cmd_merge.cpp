@@ -1,0 +1,200 @@
+// `facet merge`: argument parsing for the merge stage (pipeline/merge/merge_stage.h; docs/merge.md).
+// Settings come from DFL's defaults, then a --settings file, then the flags given here (only
+// the flags actually given override). --save-settings writes the result, so a look tuned with
+// --preview-frame can be kept and reused. Ctrl-C stops cleanly: PNG output resumes on the next run.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "bin/commands.h"
+#include "engine/core/error.h"
+#include "pipeline/merge/merge_stage.h"
+#include "pipeline/train/stop_signal.h"
+#include "pipeline/video/ffmpeg_log.h"
+
+namespace facet::cli {
+
+namespace {
+
+template <typename T>
+struct Given {
+  T value{};
+  CLI::Option* opt = nullptr;
+  bool given() const { return opt && opt->count() > 0; }
+};
+
+struct MergeArgs {
+  merge::MergeStageOptions opt;
+  std::string settings_file, save_settings, preview_out, mask_video;
+  Given<std::string> mode, mask_mode, color, sharpen, direction;
+  Given<int> erode, blur, face_scale, motion_blur, smooth, hist_threshold, sharpen_amount;
+  Given<uint64_t> seed;
+  Given<int64_t> preview_frame;
+  bool cpu = false, quiet = false;
+};
+
+std::string quoted(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+// The flags given on the command line as a settings patch (merge_stage_settings.h).
+std::string settings_patch(const MergeArgs& a) {
+  std::ostringstream j;
+  j << "{";
+  bool first = true;
+  auto put = [&](const char* key, const std::string& value) {
+    j << (first ? "" : ",") << quoted(key) << ":" << value;
+    first = false;
+  };
+  if (a.mode.given()) put("mode", quoted(a.mode.value));
+  if (a.mask_mode.given()) put("mask_mode", quoted(a.mask_mode.value));
+  if (a.color.given()) put("color_transfer_mode", quoted(a.color.value));
+  if (a.erode.given()) put("erode_mask_modifier", std::to_string(a.erode.value));
+  if (a.blur.given()) put("blur_mask_modifier", std::to_string(a.blur.value));
+  if (a.face_scale.given()) put("output_face_scale", std::to_string(a.face_scale.value));
+  if (a.motion_blur.given()) put("motion_blur_power", std::to_string(a.motion_blur.value));
+  if (a.hist_threshold.given()) put("hist_match_threshold", std::to_string(a.hist_threshold.value));
+  if (a.seed.given()) put("random_seed", std::to_string(a.seed.value));
+  if (a.smooth.given()) put("smooth_landmarks", std::to_string(a.smooth.value));
+  if (a.direction.given()) put("swap_direction", quoted(a.direction.value));
+  if (a.sharpen.given()) {  // MODE or MODE:AMOUNT
+    const std::string& v = a.sharpen.value;
+    const size_t colon = v.find(':');
+    put("sharpen_mode", quoted(v.substr(0, colon)));
+    if (colon != std::string::npos) {
+      try {
+        put("blursharpen_amount", std::to_string(std::stoi(v.substr(colon + 1))));
+      } catch (const std::exception&) {
+        throw Error("--sharpen " + v + ": the amount after ':' must be an integer (e.g. box:20)");
+      }
+    }
+  }
+  if (a.sharpen_amount.given()) put("blursharpen_amount", std::to_string(a.sharpen_amount.value));
+  j << "}";
+  return j.str();
+}
+
+int run(MergeArgs& a) {
+  merge::MergeStageOptions& o = a.opt;
+  merge::MergeStageSettings st = a.settings_file.empty() ? merge::MergeStageSettings{}
+                                                         : merge::load_merge_stage_settings(a.settings_file);
+  try {
+    st = merge::apply_settings_json(st, settings_patch(a));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(std::string("merge settings: ") + e.what());
+  }
+  o.settings = st;
+  o.use_gpu = !a.cpu;
+  o.mask_output = a.mask_video;
+  if (!a.save_settings.empty()) {
+    merge::save_merge_stage_settings(a.save_settings, st);
+    std::printf("settings written to %s\n", a.save_settings.c_str());
+  }
+  const bool preview = a.preview_frame.given();
+  if (!preview && o.output.empty()) {
+    if (!a.save_settings.empty()) return 0;  // only saving settings
+    std::fprintf(stderr, "facet merge: --output (or --preview-frame N --out FILE) is required (see facet merge --help)\n");
+    return 2;
+  }
+  if (o.input.empty() || o.alignments.empty() || o.faces_dir.empty() || o.model_dir.empty()) {
+    std::fprintf(stderr, "facet merge: --input, --alignments, --faces and --model are required\n");
+    return 2;
+  }
+  // x264's statistics are noise here; FFmpeg's warnings (damaged input, audio trouble) are not.
+  video::set_ffmpeg_log_level(a.quiet ? video::FfmpegLogLevel::Error : video::FfmpegLogLevel::Warning);
+  if (!a.quiet) o.log = [](const std::string& m) { std::fprintf(stderr, "facet merge: %s\n", m.c_str()); };
+  if (preview) {
+    if (a.preview_out.empty()) {
+      std::fprintf(stderr, "facet merge: --preview-frame needs --out FILE.png\n");
+      return 2;
+    }
+    const merge::MergePreviewResult r = merge::render_merge_preview(o, a.preview_frame.value, a.preview_out);
+    std::printf("frame %lld with %d face(s) merged -> %s\n", static_cast<long long>(r.frame), r.faces, r.path.c_str());
+    return 0;
+  }
+  train::StopSignalGuard guard;
+  o.should_stop = [] { return train::stop_requested(); };
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  auto last = std::chrono::steady_clock::now();
+  if (!a.quiet)
+    o.progress = [&, tty](int64_t done, int64_t total, double elapsed) {
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last).count() < (tty ? 0.5 : 5.0) && done != total) return;
+      last = now;
+      std::printf("%smerged %lld/%lld frames, %.1f frames/s%s", tty ? "\r" : "", static_cast<long long>(done),
+                  static_cast<long long>(total), elapsed > 0 ? double(done) / elapsed : 0.0, tty ? "" : "\n");
+      std::fflush(stdout);
+    };
+  const merge::MergeStageResult r = merge::run_merge(o);
+  if (tty && !a.quiet) std::printf("\n");
+  std::printf("%s %s: %lld frames written (%lld with faces, %lld faces), %lld already there; %.1f s, %.2f frames/s "
+              "on %s%s\n",
+              r.stopped ? "stopped," : "merged into", r.output.c_str(), static_cast<long long>(r.frames_written),
+              static_cast<long long>(r.frames_with_faces), static_cast<long long>(r.faces_merged),
+              static_cast<long long>(r.frames_resumed), r.seconds, r.fps, r.device.c_str(),
+              r.stopped ? " (run the same command to continue)" : "");
+  std::printf("busy seconds: decode %.1f, model %.1f, composite %.1f, write %.1f\n", r.decode_seconds, r.infer_seconds,
+              r.compose_seconds, r.write_seconds);
+  return 0;
+}
+
+}  // namespace
+
+Action add_merge(CLI::App& app) {
+  auto a = std::make_shared<MergeArgs>();
+  auto& o = a->opt;
+  CLI::App* s = app.add_subcommand("merge", "Put the swapped face into every frame of a video and write the result");
+  s->add_option("-i,--input", o.input, "Destination video or folder of frame images");
+  s->add_option("--alignments", o.alignments, "Its alignments file (from facet extract)");
+  s->add_option("--faces", o.faces_dir, "Its face set folder (deleted face images are not merged)");
+  s->add_option("--model", o.model_dir, "Trained model folder (from facet train)");
+  s->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, .mov, ...) or folder of PNG frames");
+  s->add_flag("--png", o.png, "Write PNG frames into --output (resumable) instead of a video");
+  s->add_option("--mask-video", a->mask_video, "Also write the merge mask: a video file, or a folder for PNG masks");
+  s->add_option("--settings", a->settings_file, "Read merge settings from this JSON file (flags override it)");
+  s->add_option("--save-settings", a->save_settings, "Write the effective settings to this JSON file");
+  a->mode.opt = s->add_option("--mode", a->mode.value,
+                              "original, overlay (default), hist-match, seamless, seamless-hist-match, raw-rgb, raw-predict");
+  a->mask_mode.opt = s->add_option("--mask-mode", a->mask_mode.value,
+                                   "full, dst, learned-prd, learned-dst, learned-prd*learned-dst (default), "
+                                   "learned-prd+learned-dst");
+  a->color.opt = s->add_option("--color", a->color.value, "Colour transfer: none, rct (default), lct, mkl, mkl-m, idt, "
+                                                          "idt-m, sot-m, mix-m");
+  a->erode.opt = s->add_option("--erode", a->erode.value, "Erode (>0) or dilate (<0) the mask, -400..400");
+  a->blur.opt = s->add_option("--blur", a->blur.value, "Blur the mask edge, 0..400");
+  a->face_scale.opt = s->add_option("--face-scale", a->face_scale.value, "Output face scale, -50..50");
+  a->sharpen.opt = s->add_option("--sharpen", a->sharpen.value, "none, box or gaussian, optionally :AMOUNT (box:20)");
+  a->sharpen_amount.opt = s->add_option("--sharpen-amount", a->sharpen_amount.value,
+                                        "Sharpen amount -100..100 (negative blurs)");
+  a->motion_blur.opt = s->add_option("--motion-blur", a->motion_blur.value, "Motion blur power 0..100 (DFL)");
+  a->hist_threshold.opt = s->add_option("--hist-threshold", a->hist_threshold.value, "hist-match threshold 0..255");
+  a->seed.opt = s->add_option("--seed", a->seed.value, "Seed of idt / sot colour transfer");
+  a->smooth.opt = s->add_option("--smooth-landmarks", a->smooth.value,
+                                "Average landmarks over +-N frames of each face to cut jitter (0 = off)");
+  a->direction.opt = s->add_option("--swap-direction", a->direction.value,
+                                   "src: draw the src identity (default); dst: the dst identity (e.g. on a src video)");
+  s->add_option("--crf", o.crf, "H.264 quality: 0 lossless .. 51 worst")->capture_default_str()->check(CLI::Range(0, 51));
+  s->add_option("--preset", o.preset, "x264 preset (ultrafast .. veryslow)")->capture_default_str();
+  a->preview_frame.opt = s->add_option("--preview-frame", a->preview_frame.value,
+                                       "Render only this frame (source index) to --out, with the current settings");
+  s->add_option("--out", a->preview_out, "The preview PNG for --preview-frame");
+  s->add_option("--batch", o.batch, "Faces per model run (0 = 8 on the CPU, 32 on a GPU)")->capture_default_str();
+  s->add_option("--threads", o.compose_threads, "Compositing threads (0 = cores - 1)")->capture_default_str();
+  s->add_flag("--whole-frame", o.whole_frame, "Composite on whole frames as DFL does (slower; same up to warp rounding)");
+  s->add_flag("--cpu", a->cpu, "Run the model on the CPU even when a GPU is present");
+  s->add_flag("--force", o.force, "PNG output folder of another merge: delete its frames and start over");
+  s->add_flag("-q,--quiet", a->quiet, "No progress lines");
+  return [a]() { return run(*a); };
+}
+
+}  // namespace facet::cli
