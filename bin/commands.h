@@ -13,5 +13,8 @@ Action add_info(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_merge(CLI::App& app);
+Action add_video(CLI::App& app);
+Action add_faceset(CLI::App& app);
+Action add_model(CLI::App& app);
 
 }  // namespace facet::cli

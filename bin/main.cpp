@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   reg(facet::cli::add_train);
   reg(facet::cli::add_bench);
   reg(facet::cli::add_merge);
+  reg(facet::cli::add_video);
+  reg(facet::cli::add_faceset);
+  reg(facet::cli::add_model);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -76,7 +76,7 @@ DedupeResult find_duplicates(const std::string& dir, double threshold, const Ded
   DedupeResult r;
   r.skipped = set.skipped;
   const int64_t n = int64_t(set.faces.size());
-  std::vector<Signature> sig(size_t(n));
+  std::vector<Signature> sig(static_cast<size_t>(n));
   std::vector<char> ok(size_t(n), 0);
   // Decoding dominates: do it on all cores, in chunks so progress can be shown.
   for (int64_t lo = 0; lo < n; lo += 64) {

@@ -22,7 +22,7 @@
 
 namespace facet::tools {
 
-inline constexpr double kDefaultDedupeThreshold = 0.01;
+inline constexpr double kDefaultDedupeThreshold = 0.002;
 
 struct DuplicateFace {
   std::string filename;  // the near-duplicate (to remove)

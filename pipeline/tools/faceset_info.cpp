@@ -2,6 +2,7 @@
 #include "pipeline/tools/faceset_info.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -116,14 +117,14 @@ std::string format_face_set_summary(const FaceSetSummary& s, int max_skipped) {
 }
 
 std::string face_set_summary_json(const FaceSetSummary& s) {
-  nlohmann::json j = {{"dir", s.dir}, {"faces", s.faces}, {"bytes", s.bytes}, {"face_types", s.face_types},
+  nlohmann::ordered_json j = {{"dir", s.dir}, {"faces", s.faces}, {"bytes", s.bytes}, {"face_types", s.face_types},
                       {"sizes", s.sizes}, {"formats", s.formats}, {"alignments_files", s.alignments_files}};
-  j["sources"] = nlohmann::json::array();
+  j["sources"] = nlohmann::ordered_json::array();
   for (const FaceSetSource& src : s.sources)
     j["sources"].push_back({{"name", src.name}, {"faces", src.faces}, {"frames", src.frames},
                             {"first_frame", src.first_frame}, {"last_frame", src.last_frame},
                             {"multi_face_frames", src.multi_face_frames}});
-  j["skipped"] = nlohmann::json::array();
+  j["skipped"] = nlohmann::ordered_json::array();
   for (const faces::SkippedFile& f : s.skipped) j["skipped"].push_back({{"file", f.filename}, {"reason", f.reason}});
   return j.dump(1) + "\n";
 }

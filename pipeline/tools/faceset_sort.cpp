@@ -2,6 +2,7 @@
 #include "pipeline/tools/faceset_sort.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -136,7 +137,7 @@ SortResult sort_face_set(const std::string& dir, SortKey key, bool reverse, cons
   r.skipped = set.skipped;
   const int64_t n = int64_t(set.faces.size());
   std::vector<double> value(size_t(n), 0.0);
-  std::vector<std::string> error(size_t(n));
+  std::vector<std::string> error(static_cast<size_t>(n));
   std::vector<std::vector<float>> hists(key == SortKey::Hist ? size_t(n) : 0);
 
   if (key == SortKey::Blur || key == SortKey::Hist) {
@@ -163,7 +164,7 @@ SortResult sort_face_set(const std::string& dir, SortKey key, bool reverse, cons
             hists[size_t(i)] = sqrt_histogram(img);
           }
         },
-        key == SortKey::Hist ? SortProgressFn{} : progress);
+        progress);
   } else {
     for (int64_t i = 0; i < n; ++i) {
       const faces::FaceMetadata& m = set.faces[size_t(i)].meta;
@@ -211,7 +212,7 @@ SortResult sort_face_set(const std::string& dir, SortKey key, bool reverse, cons
   // Bases must stay unique, or two faces would get names differing only in the prefix and a later
   // sort could not tell them apart: when stripping makes two names equal, both keep their full name.
   std::map<std::string, int> base_count;
-  std::vector<std::string> base(size_t(n));
+  std::vector<std::string> base(static_cast<size_t>(n));
   for (int64_t i : idx) {
     base[size_t(i)] = strip_sort_prefix(set.faces[size_t(i)].filename, set.faces[size_t(i)].meta);
     ++base_count[base[size_t(i)]];
@@ -229,9 +230,9 @@ std::vector<std::pair<std::string, std::string>> plan_sort_renames(const std::ve
   for (size_t n = order.size(); n >= 100000; n /= 10) ++width;
   std::vector<std::pair<std::string, std::string>> plan;
   for (size_t i = 0; i < order.size(); ++i) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%0*zu_", width, i);
-    std::string to = buf + order[i].base;
+    std::string pos = std::to_string(i);
+    pos.insert(0, size_t(std::max(0, width - int(pos.size()))), '0');
+    std::string to = pos + "_" + order[i].base;
     if (to != order[i].filename) plan.emplace_back(order[i].filename, std::move(to));
   }
   return plan;

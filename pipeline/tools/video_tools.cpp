@@ -1,10 +1,13 @@
 // The `facet video` tools (see video_tools.h).
 #include "pipeline/tools/video_tools.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -12,6 +15,7 @@
 
 #include "engine/core/error.h"
 #include "pipeline/extract/extract.h"
+#include "pipeline/extract/progress.h"
 #include "pipeline/video/image_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline/video/video_writer.h"
@@ -247,6 +251,11 @@ CutVideoResult cut_video(const CutVideoOptions& opt, const ProgressFn& progress)
   sopt.select = opt.select;
   video::VideoReader src(opt.input, sopt);
   const video::VideoInfo& info = src.info();
+  // A range past the end is known from the header; no need to decode the whole file to find out.
+  const bool past_end = (info.duration > 0 && opt.select.start_time >= info.duration) ||
+                        (info.frame_count_exact && info.frame_count > 0 && opt.select.first_frame >= info.frame_count);
+  FACET_CHECK(!past_end, opt.input, ": the range starts after the end of the video (", info.frame_count, " frames, ",
+              info.duration, " s)");
   const int64_t expected = extract::expected_frames(info, opt.select);
   video::Frame f;
   FACET_CHECK(src.next(f), opt.input, ": the range selects no frame (the video has ", info.frame_count, " frames, ",
@@ -317,7 +326,7 @@ std::string format_video_info(const video::VideoInfo& i) {
 }
 
 std::string video_info_json(const video::VideoInfo& i) {
-  nlohmann::json j = {{"path", i.path},
+  nlohmann::ordered_json j = {{"path", i.path},
                       {"codec", i.codec},
                       {"width", i.width},
                       {"height", i.height},

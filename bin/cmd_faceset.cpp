@@ -1,0 +1,129 @@
+// `facet faceset`: inspect and tidy a face set folder (pipeline/tools/faceset_*.h; docs/cli.md).
+// info: counts, face types, sizes, sources and skipped files; sort: DeepFaceLab's sorter orders
+// (blur, yaw, pitch, hist, face-size), printed or applied as a numeric name prefix; dedupe:
+// near-duplicate faces, listed or moved to <dir>/_removed. Nothing is changed without --apply.
+#include <cstdio>
+#include <memory>
+
+#include "bin/commands.h"
+#include "pipeline/tools/faceset_dedupe.h"
+#include "pipeline/tools/faceset_info.h"
+#include "pipeline/tools/faceset_sort.h"
+#include "pipeline/tools/progress_line.h"
+
+namespace facet::cli {
+
+namespace {
+
+struct FacesetArgs {
+  std::string info_dir, sort_dir, dedupe_dir, by = "blur";
+  bool check = false, all = false, json = false, sort_apply = false, reverse = false, dedupe_apply = false,
+       quiet = false;
+  double threshold = tools::kDefaultDedupeThreshold;
+  CLI::App *info = nullptr, *sort = nullptr, *dedupe = nullptr;
+};
+
+void print_skipped(const std::vector<faces::SkippedFile>& skipped) {
+  if (skipped.empty()) return;
+  std::fprintf(stderr, "facet: %zu files skipped:\n", skipped.size());
+  for (const auto& s : skipped) std::fprintf(stderr, "  %s: %s\n", s.filename.c_str(), s.reason.c_str());
+}
+
+}  // namespace
+
+Action add_faceset(CLI::App& app) {
+  auto a = std::make_shared<FacesetArgs>();
+  CLI::App* fs = app.add_subcommand("faceset", "Face set tools: info, sort (like DeepFaceLab's sorter), dedupe");
+  fs->require_subcommand(1);
+
+  a->info = fs->add_subcommand("info", "Faces, face types, sizes, sources and skipped files of a face set");
+  a->info->add_option("dir", a->info_dir, "Face set folder")->required();
+  a->info->add_flag("--check", a->check, "Also decode every image to find damaged ones (slower)");
+  a->info->add_flag("--all", a->all, "List every skipped file (default: the first 20)");
+  a->info->add_flag("--json", a->json, "Print JSON");
+
+  a->sort = fs->add_subcommand("sort", "Order a face set; print the order, or rename the files with --apply");
+  a->sort->add_option("dir", a->sort_dir, "Face set folder")->required();
+  a->sort->add_option("--by", a->by,
+                      "blur: sharpest first; yaw, pitch: head pose, largest first; hist: similar colours together; "
+                      "face-size: largest detector box first")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"blur", "yaw", "pitch", "hist", "face-size"}));
+  a->sort->add_flag("--reverse", a->reverse, "Reverse the order");
+  a->sort->add_flag("--apply", a->sort_apply,
+                    "Rename the files with a numeric prefix in this order (metadata and alignments kept)");
+
+  a->dedupe = fs->add_subcommand("dedupe", "Find near-duplicate faces; list them, or move them to DIR/_removed");
+  a->dedupe->add_option("dir", a->dedupe_dir, "Face set folder")->required();
+  a->dedupe->add_option("--threshold", a->threshold,
+                        "Largest mean absolute difference of 32x32 thumbnails (0..1) that counts as a duplicate")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
+  a->dedupe->add_flag("--apply", a->dedupe_apply, "Move the duplicates to DIR/_removed (nothing is deleted)");
+
+  for (CLI::App* s : {a->sort, a->dedupe}) s->add_flag("-q,--quiet", a->quiet, "No progress line");
+
+  return [a]() {
+    if (a->info->parsed()) {
+      const tools::FaceSetSummary s = tools::summarize_face_set(a->info_dir, a->check);
+      std::printf("%s", (a->json ? tools::face_set_summary_json(s)
+                                 : tools::format_face_set_summary(s, a->all ? -1 : 20)).c_str());
+      return 0;
+    }
+    if (a->sort->parsed()) {
+      const tools::SortKey key = tools::parse_sort_key(a->by);
+      tools::ProgressLine line("faceset sort", 0, "faces", a->quiet);
+      const tools::SortResult r = tools::sort_face_set(a->sort_dir, key, a->reverse, [&](int64_t done, int64_t total) {
+        line.set_total(total), line.update(done);
+      });
+      line.finish(int64_t(r.order.size()));
+      print_skipped(r.skipped);
+      const char* unit = key == tools::SortKey::Blur       ? "sharpness"
+                         : key == tools::SortKey::Hist     ? "distance to previous"
+                         : key == tools::SortKey::FaceSize ? "box area (px^2)"
+                                                           : "degrees";
+      const bool angle = key == tools::SortKey::Yaw || key == tools::SortKey::Pitch;
+      if (!a->sort_apply) {
+        std::printf("# rank  %s  file\n", unit);
+        for (size_t i = 0; i < r.order.size(); ++i)
+          std::printf("%6zu  %12.4f  %s\n", i, angle ? r.order[i].value * 57.29577951308232 : r.order[i].value,
+                      r.order[i].filename.c_str());
+        std::printf("# %zu faces sorted by %s; nothing renamed (use --apply)\n", r.order.size(), a->by.c_str());
+        return 0;
+      }
+      const auto plan = tools::plan_sort_renames(r.order);
+      const tools::RenameReport rep = tools::apply_renames(a->sort_dir, plan);
+      for (const auto& w : rep.warnings) std::fprintf(stderr, "facet: warning: %s\n", w.c_str());
+      std::printf("%zu faces sorted by %s: %lld files renamed", r.order.size(), a->by.c_str(),
+                  static_cast<long long>(rep.renamed));
+      if (!rep.alignments_updated.empty()) {
+        std::printf("; updated");
+        for (const auto& f : rep.alignments_updated) std::printf(" %s", f.c_str());
+      }
+      std::printf("\n");
+      return 0;
+    }
+    if (a->dedupe->parsed()) {
+      tools::ProgressLine line("faceset dedupe", 0, "faces", a->quiet);
+      const tools::DedupeResult r = tools::find_duplicates(a->dedupe_dir, a->threshold, [&](int64_t done, int64_t total) {
+        line.set_total(total), line.update(done);
+      });
+      line.finish(r.faces);
+      print_skipped(r.skipped);
+      std::printf("# distance  duplicate  of\n");
+      for (const auto& d : r.duplicates) std::printf("%.5f  %s  %s\n", d.distance, d.filename.c_str(), d.kept.c_str());
+      if (!a->dedupe_apply) {
+        std::printf("# %zu near-duplicates among %lld faces (threshold %g); nothing moved (use --apply)\n",
+                    r.duplicates.size(), static_cast<long long>(r.faces), a->threshold);
+        return 0;
+      }
+      const auto moved = tools::move_duplicates(a->dedupe_dir, r.duplicates);
+      std::printf("# %zu near-duplicates among %lld faces moved to %s/_removed\n", moved.size(),
+                  static_cast<long long>(r.faces), a->dedupe_dir.c_str());
+      return 0;
+    }
+    return 2;
+  };
+}
+
+}  // namespace facet::cli
