@@ -90,8 +90,8 @@ int run(MergeArgs& a) {
     st = merge::apply_settings_json(st, settings_patch(a));
   } catch (const Error&) {
     throw;
-  } catch (const std::exception& e) {
-    throw Error(std::string("merge settings: ") + e.what());
+  } catch (const std::exception& e) {  // the merger's own settings errors (std::invalid_argument)
+    throw Error(e.what());
   }
   o.settings = st;
   o.use_gpu = !a.cpu;

@@ -230,6 +230,15 @@ MergeStageResult run_merge(const MergeStageOptions& opt) {
   res.video = !opt.png && is_video_path(opt.output);
   FACET_CHECK(!(res.video && opt.settings.merge.mode == MergeMode::RawPredict),
               "merge: mode raw-predict outputs the model's R x R faces, not frames: write PNG frames (--png or a folder)");
+  {
+    auto same = [](const std::string& a, const std::string& b) {
+      std::error_code e1, e2;
+      return fs::weakly_canonical(a, e1) == fs::weakly_canonical(b, e2) && !e1 && !e2;
+    };
+    FACET_CHECK(!same(opt.output, opt.input), "merge: the output ", opt.output, " is the input: choose another name");
+    FACET_CHECK(opt.mask_output.empty() || (!same(opt.mask_output, opt.output) && !same(opt.mask_output, opt.input)),
+                "merge: the mask output ", opt.mask_output, " must differ from the input and the output");
+  }
   check_output_writable(opt.output, res.video);
   const bool mask_video = !opt.mask_output.empty() && is_video_path(opt.mask_output);
   if (!opt.mask_output.empty()) check_output_writable(opt.mask_output, mask_video);

@@ -3,6 +3,8 @@
 // through bit-exact in PNG output and within a PSNR bound in H.264; bad inputs give clear errors;
 // interrupted merges resume (PNG) or start over without leaving a broken file (video); the
 // preview renders the same pixels as the full merge.
+#include <sys/wait.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -174,6 +176,9 @@ TEST_F(MergeStage, MissingInputsAndUnwritableOutputAreClearErrors) {
   o = merge_options(*clip_, *model_, dir_->file("missing_dir") + "/out.mp4");
   msg = error_of([&] { merge::run_merge(o); });
   EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+  o = merge_options(*clip_, *model_, clip_->video);  // would overwrite the input
+  msg = error_of([&] { merge::run_merge(o); });
+  EXPECT_NE(msg.find("is the input"), std::string::npos) << msg;
 }
 
 TEST_F(MergeStage, InterruptedPngMergeResumes) {
@@ -249,6 +254,7 @@ TEST_F(MergeStage, PreviewMatchesTheFullMergeAndSettingsApply) {
   o.settings.merge.mask_mode = merge::MaskMode::Dst;
   o.settings.merge.erode_mask_modifier = 10;
   o.settings.merge.blur_mask_modifier = 30;
+  o.settings.merge.motion_blur_power = 60;
   merge::run_merge(o);
   for (int f : {1, 4}) {
     const std::string p = dir_->file("prev" + std::to_string(f) + ".png");
@@ -281,6 +287,50 @@ TEST_F(MergeStage, LiaeModelMergesBothDirections) {
   EXPECT_FALSE(same_pixels(cv::imread(dir_->file("liae") + "/" + f), cv::imread(dir_->file("liae_dst") + "/" + f)));
   EXPECT_TRUE(same_pixels(cv::imread(dir_->file("liae") + "/" + merge::merged_frame_name(0)),
                           cv::imread(dir_->file("liae_dst") + "/" + merge::merged_frame_name(0))));
+}
+
+// `facet merge` as a user runs it (the binary of the same build, bin/facet next to tests/).
+std::string facet_binary() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
+    if (fs::exists(p)) return fs::canonical(p).string();
+  return "";
+}
+
+TEST_F(MergeStage, CommandLineSettingsPreviewAndErrors) {
+  const std::string bin = facet_binary();
+  if (bin.empty()) GTEST_SKIP() << "facet binary not built next to the tests";
+  const std::string s1 = dir_->file("s1.json"), s2 = dir_->file("s2.json"), log = dir_->file("cli.log");
+  auto run = [&](const std::string& args) { return std::system((bin + " merge " + args + " >" + log + " 2>&1").c_str()); };
+  ASSERT_EQ(run("--mode seamless --erode 20 --sharpen box:15 --smooth-landmarks 2 --save-settings '" + s1 + "'"), 0)
+      << read_text_file(log);
+  ASSERT_EQ(run("--settings '" + s1 + "' --blur 40 --swap-direction dst --save-settings '" + s2 + "'"), 0);
+  const merge::MergeStageSettings st = merge::load_merge_stage_settings(s2);
+  EXPECT_EQ(st.merge.mode, merge::MergeMode::Seamless);  // from the file
+  EXPECT_EQ(st.merge.erode_mask_modifier, 20);
+  EXPECT_EQ(st.merge.blursharpen_amount, 15);
+  EXPECT_EQ(st.merge.sharpen_mode, merge::SharpenMode::Box);
+  EXPECT_EQ(st.merge.blur_mask_modifier, 40);            // from the flags
+  EXPECT_EQ(st.direction, merge::SwapDirection::Dst);
+  EXPECT_EQ(st.smooth_landmarks, 2);
+
+  const std::string common = "-i '" + clip_->video + "' --alignments '" + clip_->alignments + "' --faces '" +
+                             clip_->faces_dir + "' --model '" + *model_ + "' --cpu --preset ultrafast -q ";
+  const std::string prev = dir_->file("cli_prev.png");
+  ASSERT_EQ(run(common + "--settings '" + s1 + "' --preview-frame 4 --out '" + prev + "'"), 0) << read_text_file(log);
+  EXPECT_FALSE(cv::imread(prev).empty());
+  ASSERT_EQ(run(common + "-o '" + dir_->file("cli.mp4") + "'"), 0) << read_text_file(log);
+  EXPECT_EQ(video::probe_video(dir_->file("cli.mp4")).frame_count, kClipFrames);
+
+  EXPECT_EQ(WEXITSTATUS(run(common + "--erode 999 -o x.mp4")), 1);
+  EXPECT_NE(read_text_file(log).find("erode_mask_modifier"), std::string::npos) << read_text_file(log);
+  EXPECT_EQ(WEXITSTATUS(run("-i '" + clip_->video + "' --alignments nope.json --faces '" + clip_->faces_dir +
+                            "' --model '" + *model_ + "' -o x.mp4")), 1);
+  EXPECT_NE(read_text_file(log).find("alignments file nope.json does not exist"), std::string::npos)
+      << read_text_file(log);
+  EXPECT_EQ(WEXITSTATUS(run("-i '" + clip_->video + "'")), 2);
 }
 
 }  // namespace
