@@ -1,5 +1,4 @@
 // `facet bench train`: whole training iterations timed on synthetic faces (pipeline/train/train_bench.h).
-#include <cstdio>
 #include <memory>
 
 #include "bin/commands.h"
@@ -7,7 +6,7 @@
 
 namespace facet::cli {
 
-Action add_bench(CLI::App& app) {
+Action add_bench(CLI::App& app, Console& console) {
   auto o = std::make_shared<train::TrainBenchOptions>();
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks of whole stages");
   bench->require_subcommand(1);
@@ -23,13 +22,13 @@ Action add_bench(CLI::App& app) {
   t->add_flag("--cpu", o->cpu, "Run on the CPU even when a GPU is present");
   t->add_flag("--deterministic", o->deterministic, "Deterministic algorithms");
   t->add_flag("!--no-augment", o->augment, "Skip augmentation (model + loss + optimizer only)");
-  return [o, t]() {
+  t->add_option("--precision", o->precision, "Compute precision: auto (bf16 on a GPU, f32 on the CPU), f32 or bf16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  return [o, t, &console]() {
     if (!t->parsed()) return 2;
-    const train::TrainBenchResult r = train::run_train_bench(*o, [](const std::string& s) {
-      std::printf("%s\n", s.c_str());
-      std::fflush(stdout);
-    });
-    std::printf("%s", train::format_train_bench(r).c_str());
+    const train::TrainBenchResult r = train::run_train_bench(*o, console.logger());
+    console.result(train::format_train_bench(r));
     return 0;
   };
 }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "bin/commands.h"
+#include "bin/swap_console.h"
 #include "pipeline/demo/engine_demo.h"
 #include "pipeline/demo/video_demo.h"
 #include "pipeline/video/ffmpeg_log.h"
@@ -18,45 +19,31 @@ struct DemoArgs {
   bool synthetic = false;
 };
 
-int run_synthetic(const pipeline::EngineDemoOptions& o) {
-  std::printf("facet demo --synthetic: training a %dx%d autoencoder for %d steps (batch %d)\n", o.resolution,
-              o.resolution, o.steps, o.batch);
+int run_synthetic(const pipeline::EngineDemoOptions& o, Console& console) {
+  char line[256];
+  std::snprintf(line, sizeof line, "facet demo --synthetic: training a %dx%d autoencoder for %d steps (batch %d)",
+                o.resolution, o.resolution, o.steps, o.batch);
+  console.info(line);
   auto res = pipeline::run_engine_demo(o, [&](int step, double loss) {
-    std::printf("  step %5d/%d  loss %.5f\n", step, o.steps, loss);
-    std::fflush(stdout);
+    std::snprintf(line, sizeof line, "  step %5d/%d  loss %.5f", step, o.steps, loss);
+    console.status(line);
   });
-  std::printf("device %s: loss %.4f -> %.4f (%.1fx lower), %.1f ms/step\n", res.device.c_str(), res.first_loss,
-              res.last_loss, res.first_loss / res.last_loss, res.ms_per_step);
-  std::printf("wrote %s and %s\n", res.loss_csv.c_str(), res.checkpoint.c_str());
+  std::snprintf(line, sizeof line, "device %s: loss %.4f -> %.4f (%.1fx lower), %.1f ms/step", res.device.c_str(),
+                res.first_loss, res.last_loss, res.first_loss / res.last_loss, res.ms_per_step);
+  console.result(line);
+  console.result("wrote " + res.loss_csv + " and " + res.checkpoint);
   return 0;
 }
 
-int run_video(const pipeline::VideoDemoOptions& o) {
+int run_video(const pipeline::VideoDemoOptions& o, Console& console) {
   video::set_ffmpeg_log_level(video::FfmpegLogLevel::Error);  // no encoder statistics between our lines
-  const pipeline::VideoDemoResult r = pipeline::run_video_demo(o, [](const std::string& line) {
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-  });
-  std::printf("\nsteps:\n");
-  double total = 0;
-  for (const auto& s : r.steps) {
-    std::printf("  %-12s %7.1f s  %s\n", s.name.c_str(), s.seconds, s.note.c_str());
-    total += s.seconds;
-  }
-  std::printf("  %-12s %7.1f s\n", "total", total);
-  if (r.stopped) {
-    std::printf("stopped: run the same command to continue (workspace %s)\n", r.workspace.c_str());
-    return 130;
-  }
-  std::printf("\nresult:      %s\ncomparison:  %s\n", r.result_video.c_str(), r.comparison_video.c_str());
-  if (!r.preview.empty()) std::printf("preview:     %s\n", r.preview.c_str());
-  std::printf("model:       %s\nface sets:   %s, %s\n", r.model_dir.c_str(), r.src_faces.c_str(), r.dst_faces.c_str());
-  return 0;
+  SwapConsole show(console);
+  return show.finish(pipeline::run_video_demo(o, show.report()));
 }
 
 }  // namespace
 
-Action add_demo(CLI::App& app) {
+Action add_demo(CLI::App& app, Console& console) {
   auto a = std::make_shared<DemoArgs>();
   auto& v = a->video;
   auto& e = a->engine;
@@ -81,12 +68,12 @@ Action add_demo(CLI::App& app) {
   sub->add_option("--resolution", e.resolution, "--synthetic: image size (multiple of 16)")->capture_default_str();
   sub->add_option("--seed", e.seed, "--synthetic: random seed")->capture_default_str();
   sub->add_flag("--cpu", v.cpu, "Use the CPU even when a GPU is present");
-  return [a]() {
+  return [a, &console]() {
     if (a->synthetic) {
       a->engine.cpu = a->video.cpu;
-      return run_synthetic(a->engine);
+      return run_synthetic(a->engine, console);
     }
-    return run_video(a->video);
+    return run_video(a->video, console);
   };
 }
 

@@ -3,12 +3,9 @@
 // and the same command resumes.
 #include <dlfcn.h>
 #include <malloc.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <cstdio>
-#include <iostream>
+#include <memory>
 
 #include "bin/commands.h"
 #include "engine/core/context.h"
@@ -24,13 +21,13 @@ namespace {
 struct ExtractArgs {
   extract::ExtractOptions opt;
   std::string face_type = "full", format = "jpg", detector = "short", start, end;
-  bool no_refine = false, no_rotation_retry = false, cpu = false, quiet = false;
+  bool no_refine = false, no_rotation_retry = false, cpu = false;
   float score = 0.5f;
 };
 
 }  // namespace
 
-Action add_extract(CLI::App& app) {
+Action add_extract(CLI::App& app, Console& console) {
   auto a = std::make_shared<ExtractArgs>();
   auto& o = a->opt;
   CLI::App* sub = app.add_subcommand("extract", "Find, align and save the faces of a video or image folder");
@@ -82,9 +79,8 @@ Action add_extract(CLI::App& app) {
       CLI::NonNegativeNumber);
   sub->add_option("--workers", o.workers, "Face-finding threads (0 = one per core on CPU, 1 on GPU)")->check(
       CLI::NonNegativeNumber);
-  sub->add_flag("-q,--quiet", a->quiet, "No progress line");
 
-  return [a]() {
+  return [a, &console]() {
     auto& o = a->opt;
     o.face_type = faces::parse_face_type(a->face_type);
     o.format = a->format == "png" ? faces::ImageFormat::Png : faces::ImageFormat::Jpeg;
@@ -110,43 +106,26 @@ Action add_extract(CLI::App& app) {
 
     train::StopSignalGuard stop_guard;
     o.should_stop = [] { return train::stop_requested(); };
-    const bool tty = ::isatty(2);
-    auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
-    size_t last_len = 0;
+    // Frames already in the alignments file (a resumed run) count toward done, not the rate.
+    std::unique_ptr<ConsoleProgress> bar = console.progress("extract", 0, "frames");
     extract::ProgressFn progress = [&](const extract::ExtractProgress& p) {
-      if (a->quiet) return;
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::milliseconds(tty ? 250 : 5000)) return;
-      last = now;
-      const std::string line = "extract: " + extract::format_progress(p);
-      if (tty) {
-        std::fprintf(stderr, "\r%s%*s", line.c_str(), int(last_len > line.size() ? last_len - line.size() : 0), "");
-        last_len = line.size();
-      } else {
-        std::fprintf(stderr, "%s\n", line.c_str());
-      }
-      std::fflush(stderr);
+      bar->set_total(p.frames_expected);
+      bar->set_baseline(p.frames_resumed);
+      bar->set_note("  " + std::to_string(p.faces_written) + " faces");
+      bar->update(p.frames_done + p.frames_resumed);
     };
 
-    std::printf("facet extract: %s -> %s (%s, %d px, %s)\n", o.input.c_str(), o.output_dir.c_str(),
-                faces::face_type_name(o.face_type).c_str(), o.face_size, a->format.c_str());
-    std::fflush(stdout);
-    extract::ExtractResult r;
-    try {
-      r = extract::run_extract(o, progress);
-    } catch (...) {
-      if (tty && last_len) std::fprintf(stderr, "\n");
-      throw;
-    }
-    if (tty && last_len) std::fprintf(stderr, "\n");
-    for (const auto& w : r.warnings) std::fprintf(stderr, "facet: warning: %s\n", w.c_str());
+    console.info("facet extract: " + o.input + " -> " + o.output_dir + " (" + faces::face_type_name(o.face_type) +
+                 ", " + std::to_string(o.face_size) + " px, " + a->format + ")");
+    const extract::ExtractResult r = extract::run_extract(o, progress);
+    bar->set_note("  " + std::to_string(r.faces_written) + " faces");
+    bar->finish(r.frames_processed + r.frames_resumed);
+    for (const auto& w : r.warnings) console.warn(w);
     if (r.truncated)
-      std::fprintf(stderr, "facet: warning: %s is truncated or damaged: faces of the frames it still has were "
-                           "extracted\n", o.input.c_str());
-    std::printf("%s", extract::format_summary(r, o.output_dir).c_str());
-    std::fflush(stdout);
+      console.warn(o.input + " is truncated or damaged: faces of the frames it still has were extracted");
+    console.result(extract::format_summary(r, o.output_dir));
     if (r.stopped) {
-      std::fprintf(stderr, "facet: stopped before the end; run the same command again to resume\n");
+      console.warn("stopped before the end; run the same command again to resume");
       return 1;
     }
     return 0;

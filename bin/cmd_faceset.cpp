@@ -9,7 +9,6 @@
 #include "pipeline/tools/faceset_dedupe.h"
 #include "pipeline/tools/faceset_info.h"
 #include "pipeline/tools/faceset_sort.h"
-#include "pipeline/tools/progress_line.h"
 
 namespace facet::cli {
 
@@ -17,21 +16,20 @@ namespace {
 
 struct FacesetArgs {
   std::string info_dir, sort_dir, dedupe_dir, by = "blur";
-  bool check = false, all = false, json = false, sort_apply = false, reverse = false, dedupe_apply = false,
-       quiet = false;
+  bool check = false, all = false, json = false, sort_apply = false, reverse = false, dedupe_apply = false;
   double threshold = tools::kDefaultDedupeThreshold;
   CLI::App *info = nullptr, *sort = nullptr, *dedupe = nullptr;
 };
 
-void print_skipped(const std::vector<faces::SkippedFile>& skipped) {
+void print_skipped(Console& console, const std::vector<faces::SkippedFile>& skipped) {
   if (skipped.empty()) return;
-  std::fprintf(stderr, "facet: %zu files skipped:\n", skipped.size());
-  for (const auto& s : skipped) std::fprintf(stderr, "  %s: %s\n", s.filename.c_str(), s.reason.c_str());
+  console.warn(std::to_string(skipped.size()) + " files skipped:");
+  for (const auto& s : skipped) console.info("  " + s.filename + ": " + s.reason);
 }
 
 }  // namespace
 
-Action add_faceset(CLI::App& app) {
+Action add_faceset(CLI::App& app, Console& console) {
   auto a = std::make_shared<FacesetArgs>();
   CLI::App* fs = app.add_subcommand("faceset", "Face set tools: info, sort (like DeepFaceLab's sorter), dedupe");
   fs->require_subcommand(1);
@@ -61,65 +59,72 @@ Action add_faceset(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.999));
   a->dedupe->add_flag("--apply", a->dedupe_apply, "Move the duplicates to DIR/_removed (nothing is deleted)");
 
-  for (CLI::App* s : {a->sort, a->dedupe}) s->add_flag("-q,--quiet", a->quiet, "No progress line");
-
-  return [a]() {
+  return [a, &console]() {
+    char line[1024];
     if (a->info->parsed()) {
       const tools::FaceSetSummary s = tools::summarize_face_set(a->info_dir, a->check);
-      std::printf("%s", (a->json ? tools::face_set_summary_json(s)
-                                 : tools::format_face_set_summary(s, a->all ? -1 : 20)).c_str());
+      console.result(a->json ? tools::face_set_summary_json(s) : tools::format_face_set_summary(s, a->all ? -1 : 20));
       return 0;
     }
     if (a->sort->parsed()) {
       const tools::SortKey key = tools::parse_sort_key(a->by);
-      tools::ProgressLine line("faceset sort", 0, "faces", a->quiet);
+      const auto bar = console.progress("faceset sort", 0, "faces");
       const tools::SortResult r = tools::sort_face_set(a->sort_dir, key, a->reverse, [&](int64_t done, int64_t total) {
-        line.set_total(total), line.update(done);
+        bar->set_total(total), bar->update(done);
       });
-      line.finish(int64_t(r.order.size()));
-      print_skipped(r.skipped);
+      bar->finish(int64_t(r.order.size()));
+      print_skipped(console, r.skipped);
       const char* unit = key == tools::SortKey::Blur       ? "sharpness"
                          : key == tools::SortKey::Hist     ? "distance to previous"
                          : key == tools::SortKey::FaceSize ? "box area (px^2)"
                                                            : "degrees";
       const bool angle = key == tools::SortKey::Yaw || key == tools::SortKey::Pitch;
       if (!a->sort_apply) {
-        std::printf("# rank  %s  file\n", unit);
-        for (size_t i = 0; i < r.order.size(); ++i)
-          std::printf("%6zu  %12.4f  %s\n", i, angle ? r.order[i].value * 57.29577951308232 : r.order[i].value,
-                      r.order[i].filename.c_str());
-        std::printf("# %zu faces sorted by %s; nothing renamed (use --apply)\n", r.order.size(), a->by.c_str());
+        console.result(std::string("# rank  ") + unit + "  file");
+        for (size_t i = 0; i < r.order.size(); ++i) {
+          std::snprintf(line, sizeof line, "%6zu  %12.4f  %s", i,
+                        angle ? r.order[i].value * 57.29577951308232 : r.order[i].value, r.order[i].filename.c_str());
+          console.result(line);
+        }
+        std::snprintf(line, sizeof line, "# %zu faces sorted by %s; nothing renamed (use --apply)", r.order.size(),
+                      a->by.c_str());
+        console.result(line);
         return 0;
       }
       const auto plan = tools::plan_sort_renames(r.order);
       const tools::RenameReport rep = tools::apply_renames(a->sort_dir, plan);
-      for (const auto& w : rep.warnings) std::fprintf(stderr, "facet: warning: %s\n", w.c_str());
-      std::printf("%zu faces sorted by %s: %lld files renamed", r.order.size(), a->by.c_str(),
-                  static_cast<long long>(rep.renamed));
+      for (const auto& w : rep.warnings) console.warn(w);
+      std::string done = std::to_string(r.order.size()) + " faces sorted by " + a->by + ": " +
+                         std::to_string(rep.renamed) + " files renamed";
       if (!rep.alignments_updated.empty()) {
-        std::printf("; updated");
-        for (const auto& f : rep.alignments_updated) std::printf(" %s", f.c_str());
+        done += "; updated";
+        for (const auto& f : rep.alignments_updated) done += " " + f;
       }
-      std::printf("\n");
+      console.result(done);
       return 0;
     }
     if (a->dedupe->parsed()) {
-      tools::ProgressLine line("faceset dedupe", 0, "faces", a->quiet);
+      const auto bar = console.progress("faceset dedupe", 0, "faces");
       const tools::DedupeResult r = tools::find_duplicates(a->dedupe_dir, a->threshold, [&](int64_t done, int64_t total) {
-        line.set_total(total), line.update(done);
+        bar->set_total(total), bar->update(done);
       });
-      line.finish(r.faces);
-      print_skipped(r.skipped);
-      std::printf("# distance  duplicate  of\n");
-      for (const auto& d : r.duplicates) std::printf("%.5f  %s  %s\n", d.distance, d.filename.c_str(), d.kept.c_str());
+      bar->finish(r.faces);
+      print_skipped(console, r.skipped);
+      console.result("# distance  duplicate  of");
+      for (const auto& d : r.duplicates) {
+        std::snprintf(line, sizeof line, "%.5f  %s  %s", d.distance, d.filename.c_str(), d.kept.c_str());
+        console.result(line);
+      }
       if (!a->dedupe_apply) {
-        std::printf("# %zu near-duplicates among %lld faces (threshold %g); nothing moved (use --apply)\n",
-                    r.duplicates.size(), static_cast<long long>(r.faces), a->threshold);
+        std::snprintf(line, sizeof line, "# %zu near-duplicates among %lld faces (threshold %g); nothing moved (use --apply)",
+                      r.duplicates.size(), static_cast<long long>(r.faces), a->threshold);
+        console.result(line);
         return 0;
       }
       const auto moved = tools::move_duplicates(a->dedupe_dir, r.duplicates);
-      std::printf("# %zu near-duplicates among %lld faces moved to %s/_removed\n", moved.size(),
-                  static_cast<long long>(r.faces), a->dedupe_dir.c_str());
+      std::snprintf(line, sizeof line, "# %zu near-duplicates among %lld faces moved to %s/_removed", moved.size(),
+                    static_cast<long long>(r.faces), a->dedupe_dir.c_str());
+      console.result(line);
       return 0;
     }
     return 2;

@@ -1,5 +1,5 @@
 // `facet info`: what this build contains and which devices it can use.
-#include <cstdio>
+#include <string>
 
 #include "bin/commands.h"
 #include "engine/core/context.h"
@@ -7,12 +7,12 @@
 
 namespace facet::cli {
 
-Action add_info(CLI::App& app) {
+Action add_info(CLI::App& app, Console& console) {
   app.add_subcommand("info", "Show the build (CUDA backend or not) and the usable devices");
-  return []() {
-    std::printf("facet %s\n", FACET_VERSION);
-    std::printf("CUDA backend: %s\n", FACET_HAS_CUDA ? "built" : "not built");
-    std::printf("CUDA device: %s\n", cuda_available() ? "available" : "none (running on the CPU)");
+  return [&console]() {
+    console.result(std::string("facet ") + FACET_VERSION);
+    console.result(std::string("CUDA backend: ") + (FACET_HAS_CUDA ? "built" : "not built"));
+    console.result(std::string("CUDA device: ") + (cuda_available() ? "available" : "none (running on the CPU)"));
     return 0;
   };
 }

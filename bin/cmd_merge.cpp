@@ -1,11 +1,10 @@
 // `facet merge`: argument parsing for the merge stage (pipeline/merge/merge_stage.h; docs/merge.md).
-// Settings come from DFL's defaults, then a --settings file, then the flags given here (only
-// the flags actually given override). --save-settings writes the result, so a look tuned with
-// --preview-frame can be kept and reused. Ctrl-C stops cleanly: PNG output resumes on the next run.
-#include <unistd.h>
-
-#include <chrono>
+// Settings come from DFL's defaults, then a --settings file (default: <model>/merge_settings.json
+// when it exists), then the flags given here (only the flags actually given override).
+// --save-settings writes the result, so a look tuned with --preview-frame can be kept and reused. Ctrl-C stops cleanly: PNG output resumes on the next run.
 #include <cstdio>
+#include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -33,7 +32,7 @@ struct MergeArgs {
   Given<int> erode, blur, face_scale, motion_blur, smooth, hist_threshold, sharpen_amount;
   Given<uint64_t> seed;
   Given<int64_t> preview_frame;
-  bool cpu = false, quiet = false;
+  bool cpu = false;
 };
 
 std::string quoted(const std::string& s) {
@@ -82,10 +81,19 @@ std::string settings_patch(const MergeArgs& a) {
   return j.str();
 }
 
-int run(MergeArgs& a) {
+int run(MergeArgs& a, Console& console) {
   merge::MergeStageOptions& o = a.opt;
-  merge::MergeStageSettings st = a.settings_file.empty() ? merge::MergeStageSettings{}
-                                                         : merge::load_merge_stage_settings(a.settings_file);
+  // The settings kept beside the model (what `facet swap` merged with last) are the base when no
+  // --settings file is named, so a model carries its look with it.
+  std::string base = a.settings_file;
+  if (base.empty() && !o.model_dir.empty()) {
+    const std::string beside = o.model_dir + "/merge_settings.json";
+    if (std::ifstream(beside).good()) {
+      base = beside;
+      console.info("merge settings from " + beside + " (flags override them; --settings FILE to use another)");
+    }
+  }
+  merge::MergeStageSettings st = base.empty() ? merge::MergeStageSettings{} : merge::load_merge_stage_settings(base);
   try {
     st = merge::apply_settings_json(st, settings_patch(a));
   } catch (const Error&) {
@@ -98,59 +106,58 @@ int run(MergeArgs& a) {
   o.mask_output = a.mask_video;
   if (!a.save_settings.empty()) {
     merge::save_merge_stage_settings(a.save_settings, st);
-    std::printf("settings written to %s\n", a.save_settings.c_str());
+    console.result("settings written to " + a.save_settings);
   }
   const bool preview = a.preview_frame.given();
   if (!preview && o.output.empty()) {
     if (!a.save_settings.empty()) return 0;  // only saving settings
-    std::fprintf(stderr, "facet merge: --output (or --preview-frame N --out FILE) is required (see facet merge --help)\n");
+    console.error("--output (or --preview-frame N --out FILE) is required (see facet merge --help)");
     return 2;
   }
   if (o.input.empty() || o.alignments.empty() || o.faces_dir.empty() || o.model_dir.empty()) {
-    std::fprintf(stderr, "facet merge: --input, --alignments, --faces and --model are required\n");
+    console.error("--input, --alignments, --faces and --model are required (see facet merge --help)");
     return 2;
   }
   // x264's statistics are noise here; FFmpeg's warnings (damaged input, audio trouble) are not.
-  video::set_ffmpeg_log_level(a.quiet ? video::FfmpegLogLevel::Error : video::FfmpegLogLevel::Warning);
-  if (!a.quiet) o.log = [](const std::string& m) { std::fprintf(stderr, "facet merge: %s\n", m.c_str()); };
+  video::set_ffmpeg_log_level(console.quiet() ? video::FfmpegLogLevel::Error : video::FfmpegLogLevel::Warning);
+  o.log = [&console](const std::string& m) { console.warn("merge: " + m); };  // all of them are warnings
   if (preview) {
     if (a.preview_out.empty()) {
-      std::fprintf(stderr, "facet merge: --preview-frame needs --out FILE.png\n");
+      console.error("--preview-frame needs --out FILE.png");
       return 2;
     }
     const merge::MergePreviewResult r = merge::render_merge_preview(o, a.preview_frame.value, a.preview_out);
-    std::printf("frame %lld with %d face(s) merged -> %s\n", static_cast<long long>(r.frame), r.faces, r.path.c_str());
+    console.result("frame " + std::to_string(r.frame) + " with " + std::to_string(r.faces) + " face(s) merged -> " +
+                   r.path);
     return 0;
   }
   train::StopSignalGuard guard;
   o.should_stop = [] { return train::stop_requested(); };
-  const bool tty = ::isatty(STDOUT_FILENO) != 0;
-  auto last = std::chrono::steady_clock::now();
-  if (!a.quiet)
-    o.progress = [&, tty](int64_t done, int64_t total, double elapsed) {
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - last).count() < (tty ? 0.5 : 5.0) && done != total) return;
-      last = now;
-      std::printf("%smerged %lld/%lld frames, %.1f frames/s%s", tty ? "\r" : "", static_cast<long long>(done),
-                  static_cast<long long>(total), elapsed > 0 ? double(done) / elapsed : 0.0, tty ? "" : "\n");
-      std::fflush(stdout);
-    };
+  std::unique_ptr<ConsoleProgress> bar = console.progress("merge", 0, "frames");
+  o.progress = [&](int64_t done, int64_t total, double) {  // per frame, written or found already there
+    bar->set_total(total);
+    bar->update(done);
+  };
   const merge::MergeStageResult r = merge::run_merge(o);
-  if (tty && !a.quiet) std::printf("\n");
-  std::printf("%s %s: %lld frames written (%lld with faces, %lld faces), %lld already there; %.1f s, %.2f frames/s "
-              "on %s%s\n",
-              r.stopped ? "stopped," : "merged into", r.output.c_str(), static_cast<long long>(r.frames_written),
-              static_cast<long long>(r.frames_with_faces), static_cast<long long>(r.faces_merged),
-              static_cast<long long>(r.frames_resumed), r.seconds, r.fps, r.device.c_str(),
-              r.stopped ? " (run the same command to continue)" : "");
-  std::printf("busy seconds: decode %.1f, model %.1f, composite %.1f, write %.1f\n", r.decode_seconds, r.infer_seconds,
-              r.compose_seconds, r.write_seconds);
+  bar->finish(r.frames_written + r.frames_resumed);
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "%s %s: %lld frames written (%lld with faces, %lld faces), %lld already there; %.1f s, %.2f frames/s "
+                "on %s%s",
+                r.stopped ? "stopped," : "merged into", r.output.c_str(), static_cast<long long>(r.frames_written),
+                static_cast<long long>(r.frames_with_faces), static_cast<long long>(r.faces_merged),
+                static_cast<long long>(r.frames_resumed), r.seconds, r.fps, r.device.c_str(),
+                r.stopped ? " (run the same command to continue)" : "");
+  console.result(line);
+  std::snprintf(line, sizeof line, "busy seconds: decode %.1f, model %.1f, composite %.1f, write %.1f",
+                r.decode_seconds, r.infer_seconds, r.compose_seconds, r.write_seconds);
+  console.result(line);
   return 0;
 }
 
 }  // namespace
 
-Action add_merge(CLI::App& app) {
+Action add_merge(CLI::App& app, Console& console) {
   auto a = std::make_shared<MergeArgs>();
   auto& o = a->opt;
   CLI::App* s = app.add_subcommand("merge", "Put the swapped face into every frame of a video and write the result");
@@ -161,7 +168,7 @@ Action add_merge(CLI::App& app) {
   s->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, .mov, ...) or folder of PNG frames");
   s->add_flag("--png", o.png, "Write PNG frames into --output (resumable) instead of a video");
   s->add_option("--mask-video", a->mask_video, "Also write the merge mask: a video file, or a folder for PNG masks");
-  s->add_option("--settings", a->settings_file, "Read merge settings from this JSON file (flags override it)");
+  s->add_option("--settings", a->settings_file, "Read merge settings from this JSON file (flags override it; default <model>/merge_settings.json if present)");
   s->add_option("--save-settings", a->save_settings, "Write the effective settings to this JSON file");
   a->mode.opt = s->add_option("--mode", a->mode.value,
                               "original, overlay (default), hist-match, seamless, seamless-hist-match, raw-rgb, raw-predict");
@@ -193,8 +200,7 @@ Action add_merge(CLI::App& app) {
   s->add_flag("--whole-frame", o.whole_frame, "Composite on whole frames as DFL does (slower; same up to warp rounding)");
   s->add_flag("--cpu", a->cpu, "Run the model on the CPU even when a GPU is present");
   s->add_flag("--force", o.force, "PNG output folder of another merge: delete its frames and start over");
-  s->add_flag("-q,--quiet", a->quiet, "No progress lines");
-  return [a]() { return run(*a); };
+  return [a, &console]() { return run(*a, console); };
 }
 
 }  // namespace facet::cli

@@ -1,6 +1,5 @@
 // `facet model`: read-only inspection of a model folder (pipeline/tools/model_info.h; docs/cli.md):
 // architecture, parameter counts, FLOPs, iteration, options.
-#include <cstdio>
 #include <memory>
 
 #include "bin/commands.h"
@@ -8,7 +7,7 @@
 
 namespace facet::cli {
 
-Action add_model(CLI::App& app) {
+Action add_model(CLI::App& app, Console& console) {
   struct Args {
     std::string dir;
     bool layers = false, json = false;
@@ -21,9 +20,9 @@ Action add_model(CLI::App& app) {
   a->info->add_option("dir", a->dir, "Model folder (the --model of facet train)")->required();
   a->info->add_flag("--layers", a->layers, "Also list every layer (as facet train --dry-run does)");
   a->info->add_flag("--json", a->json, "Print JSON");
-  return [a]() {
+  return [a, &console]() {
     const tools::ModelInfo info = tools::read_model_info(a->dir);
-    std::printf("%s", (a->json ? tools::model_info_json(info) : tools::format_model_info(info, a->layers)).c_str());
+    console.result(a->json ? tools::model_info_json(info) : tools::format_model_info(info, a->layers));
     return 0;
   };
 }

@@ -24,15 +24,16 @@ struct Given {
 
 struct TrainArgs {
   std::string src, dst, model;
-  Given<std::string> preset, face_type, archi, optimizer;
+  Given<std::string> preset, face_type, archi, optimizer, ct_mode;
   Given<int> resolution, ae_dims, e_dims, d_dims, d_mask_dims, batch, backups;
   Given<int64_t> iters, preview_every, status_every;
   Given<uint64_t> seed;
-  Given<double> lr, autosave_min;
+  Given<double> lr, autosave_min, random_hsv_power;
   Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment;
   bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
   int preview_count = 4;
   int synthetic = 0;
+  std::string precision = "auto";
 
   train::TrainRequest request() const {
     train::TrainRequest r;
@@ -45,29 +46,30 @@ struct TrainArgs {
     r.lr_dropout = lr_dropout.get(), r.clipgrad = clipgrad.get(), r.random_warp = random_warp.get();
     r.src_flip = src_flip.get(), r.dst_flip = dst_flip.get(), r.masked_training = masked.get();
     r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
+    r.random_hsv_power = random_hsv_power.get(), r.ct_mode = ct_mode.get();
     return r;
   }
 };
 
-int dry_run(const TrainArgs& a) {
+int dry_run(const TrainArgs& a, Console& console) {
   const Device device = (!a.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
   train::ModelRecord rec;
   if (!a.model.empty() && train::ModelFolder(a.model).has_options()) {
     const train::ModelFolder folder(a.model);
     const int64_t it = folder.has_checkpoint() ? folder.read_state().iteration : 0;
     rec = train::resume_model_record(folder.read_options(), a.request(), it);
-    std::printf("model folder %s (iteration %lld)\n", a.model.c_str(), static_cast<long long>(it));
+    console.result("model folder " + a.model + " (iteration " + std::to_string(it) + ")");
   } else {
     rec = train::new_model_record(a.request(), device);
   }
-  std::printf("%s", train::architecture_summary(rec).c_str());
-  std::printf("dry run: nothing was trained or written\n");
+  console.result(train::architecture_summary(rec));
+  console.result("dry run: nothing was trained or written");
   return 0;
 }
 
 }  // namespace
 
-Action add_train(CLI::App& app) {
+Action add_train(CLI::App& app, Console& console) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* s = app.add_subcommand("train", "Train (or resume) a SAEHD face-swap model from two face sets");
   s->add_option("--src", a->src, "Face set of the identity to put in (folder)");
@@ -98,6 +100,13 @@ Action add_train(CLI::App& app) {
                                   "Extra weight on eyes and mouth (default off)");
   a->augment.opt = s->add_flag("--augment,!--no-augment", a->augment.value,
                                "Augmentation (default on; off feeds un-augmented faces, for debugging)");
+  a->random_hsv_power.opt =
+      s->add_option("--random-hsv-power", a->random_hsv_power.value,
+                    "HSV jitter of the src network input, 0..0.3 (default 0 = off)")
+          ->check(CLI::Range(0.0, 0.3));
+  a->ct_mode.opt = s->add_option("--ct-mode", a->ct_mode.value,
+                                 "Colour transfer of src faces toward random dst faces: none (default) or rct")
+                       ->check(CLI::IsMember({"none", "rct"}));
   a->autosave_min.opt = s->add_option("--autosave-min", a->autosave_min.value, "Autosave every N minutes (default 25, 0 = off)");
   a->backups.opt = s->add_option("--backups", a->backups.value, "Keep the last K backups (default 2, 0 = none)");
   a->preview_every.opt = s->add_option("--preview-every", a->preview_every.value, "Preview grid every N iterations (default 200)");
@@ -106,13 +115,17 @@ Action add_train(CLI::App& app) {
   s->add_flag("--cpu", a->cpu, "Train on the CPU even when a GPU is present");
   s->add_flag("--deterministic", a->deterministic, "Bit-identical results run to run (and across resume)");
   s->add_flag("--faces-on-host", a->faces_on_host, "Keep the faces in host memory (GPU: when they do not fit)");
+  s->add_option("--precision", a->precision,
+                "Compute precision: auto (bf16 on a GPU, f32 on the CPU), f32 or bf16 (GPU only); weights stay f32")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
   s->add_option("--synthetic-faces", a->synthetic,
                 "Demo/testing: first write N synthetic faces of two cartoon identities into --src and --dst");
   s->add_flag("--dry-run", a->dry_run, "Print the architecture, parameter counts and FLOPs, then exit");
-  return [a]() {
-    if (a->dry_run) return dry_run(*a);
+  return [a, &console]() {
+    if (a->dry_run) return dry_run(*a, console);
     if (a->src.empty() || a->dst.empty() || a->model.empty()) {
-      std::fprintf(stderr, "facet train: --src, --dst and --model are required (see facet train --help)\n");
+      console.error("--src, --dst and --model are required (see facet train --help)");
       return 2;
     }
     if (a->synthetic > 0) {
@@ -120,19 +133,32 @@ Action add_train(CLI::App& app) {
       so.count = a->synthetic;
       train::write_synthetic_face_set(a->src, train::SyntheticIdentity::A, so);
       train::write_synthetic_face_set(a->dst, train::SyntheticIdentity::B, so);
-      std::printf("wrote %d synthetic faces each into %s and %s\n", a->synthetic, a->src.c_str(), a->dst.c_str());
+      console.info("wrote " + std::to_string(a->synthetic) + " synthetic faces each into " + a->src + " and " + a->dst);
     }
     train::TrainerConfig cfg;
     cfg.src_dir = a->src, cfg.dst_dir = a->dst, cfg.model_dir = a->model;
     cfg.request = a->request();
     cfg.cpu = a->cpu, cfg.deterministic = a->deterministic, cfg.faces_on_host = a->faces_on_host;
     cfg.preview_count = a->preview_count;
+    cfg.precision = train::parse_precision(a->precision);
+    // The trainer's status line every N iterations ("[12:00:01][#000120][ 250ms][ 32.0 img/s] ...
+    // ETA ...") is its progress line: hidden by --quiet, kept in the log. Its warnings are warnings.
+    cfg.log = [&console](const std::string& line) {
+      if (line.rfind("warning: ", 0) == 0)
+        console.warn(line.substr(9));
+      else if (!line.empty() && line[0] == '[')
+        console.status(line);
+      else
+        console.info(line);
+    };
     train::Trainer trainer(std::move(cfg));
     const train::TrainResult r = trainer.run();
-    std::printf("stopped at iteration %lld (%s), %.1f ms/iteration this run; model in %s\n",
-                static_cast<long long>(r.iteration),
-                r.reason == train::StopReason::Signal ? "signal" : "target reached", r.ms_per_iteration,
-                r.model_dir.c_str());
+    char line[512];
+    std::snprintf(line, sizeof line, "stopped at iteration %lld (%s), %.1f ms/iteration this run; model in %s",
+                  static_cast<long long>(r.iteration),
+                  r.reason == train::StopReason::Signal ? "signal" : "target reached", r.ms_per_iteration,
+                  r.model_dir.c_str());
+    console.result(line);
     return 0;
   };
 }

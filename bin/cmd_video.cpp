@@ -8,7 +8,6 @@
 #include "bin/commands.h"
 #include "engine/core/error.h"
 #include "pipeline/extract/extract.h"
-#include "pipeline/tools/progress_line.h"
 #include "pipeline/tools/video_tools.h"
 #include "pipeline/train/stop_signal.h"
 #include "pipeline/video/ffmpeg_log.h"
@@ -23,7 +22,7 @@ struct VideoArgs {
   tools::BuildVideoOptions build;
   tools::CutVideoOptions cut;
   std::string ex_start, ex_end, cut_start, cut_end, fps, info_input;
-  bool no_audio = false, quiet = false, json = false;
+  bool no_audio = false, json = false;
   CLI::App *extract = nullptr, *build_cmd = nullptr, *cut_cmd = nullptr, *info = nullptr;
 };
 
@@ -59,7 +58,7 @@ const std::vector<std::string> kX264Presets = {"ultrafast", "superfast", "veryfa
 
 // Feeds the progress line and turns Ctrl-C into an error between frames, so a video being
 // written is removed (it is still under its temporary name) instead of left half-finished.
-tools::ProgressFn progress_to(tools::ProgressLine& line, const char* what) {
+tools::ProgressFn progress_to(ConsoleProgress& line, const char* what) {
   return [&line, what](int64_t done, int64_t total) {
     if (train::stop_requested()) throw Error(std::string("interrupted; ") + what);
     line.set_total(total);
@@ -67,13 +66,13 @@ tools::ProgressFn progress_to(tools::ProgressLine& line, const char* what) {
   };
 }
 
-void print_warnings(const std::vector<std::string>& ws) {
-  for (const auto& w : ws) std::fprintf(stderr, "facet: warning: %s\n", w.c_str());
+void print_warnings(Console& console, const std::vector<std::string>& ws) {
+  for (const auto& w : ws) console.warn(w);
 }
 
 }  // namespace
 
-Action add_video(CLI::App& app) {
+Action add_video(CLI::App& app, Console& console) {
   auto a = std::make_shared<VideoArgs>();
   CLI::App* v = app.add_subcommand("video", "Video tools: frames <-> video (with audio), cut, info");
   v->require_subcommand(1);
@@ -122,49 +121,50 @@ Action add_video(CLI::App& app) {
   a->info->add_option("-i,--input", a->info_input, "Video file or folder of frame images")->required();
   a->info->add_flag("--json", a->json, "Print JSON");
 
-  for (CLI::App* s : {a->extract, a->build_cmd, a->cut_cmd})
-    s->add_flag("-q,--quiet", a->quiet, "No progress line, no encoder messages");
-
-  return [a]() {
-    video::set_ffmpeg_log_level(a->quiet ? video::FfmpegLogLevel::Quiet : video::FfmpegLogLevel::Error);
+  return [a, &console]() {
+    video::set_ffmpeg_log_level(video::FfmpegLogLevel::Error);  // no encoder statistics, FFmpeg's errors as warnings
     train::StopSignalGuard stop_guard;
     if (a->info->parsed()) {
       const video::VideoInfo info = video::open_frame_source(a->info_input)->info();
-      std::printf("%s", (a->json ? tools::video_info_json(info) : tools::format_video_info(info)).c_str());
+      console.result(a->json ? tools::video_info_json(info) : tools::format_video_info(info));
       return 0;
     }
     if (a->extract->parsed()) {
       auto& o = a->ex;
       if (!a->ex_start.empty()) extract::apply_range_bound(a->ex_start, false, o.select);
       if (!a->ex_end.empty()) extract::apply_range_bound(a->ex_end, true, o.select);
-      tools::ProgressLine line("video extract", 0, "frames", a->quiet);
+      const auto line = console.progress("video extract", 0, "frames");
       const tools::FrameExportResult r =
-          tools::export_frames(o, progress_to(line, "the frames written so far are kept"));
-      line.finish(r.frames);
-      print_warnings(r.warnings);
+          tools::export_frames(o, progress_to(*line, "the frames written so far are kept"));
+      line->finish(r.frames);
+      print_warnings(console, r.warnings);
+      char text[1024];
       if (r.frames == 0) {
-        std::fprintf(stderr, "facet: error: the selection picked no frame of %s (%lld frames, %.2f s)\n",
-                     o.input.c_str(), static_cast<long long>(r.info.frame_count), r.info.duration);
+        std::snprintf(text, sizeof text, "the selection picked no frame of %s (%lld frames, %.2f s)", o.input.c_str(),
+                      static_cast<long long>(r.info.frame_count), r.info.duration);
+        console.error(text);
         return 1;
       }
-      std::printf("%lld frames (%lld..%lld) of %s written to %s in %.1f s\n", static_cast<long long>(r.frames),
-                  static_cast<long long>(r.first_index), static_cast<long long>(r.last_index), o.input.c_str(),
-                  o.output_dir.c_str(), r.seconds);
+      std::snprintf(text, sizeof text, "%lld frames (%lld..%lld) of %s written to %s in %.1f s",
+                    static_cast<long long>(r.frames), static_cast<long long>(r.first_index),
+                    static_cast<long long>(r.last_index), o.input.c_str(), o.output_dir.c_str(), r.seconds);
+      console.result(text);
       return 0;
     }
     if (a->build_cmd->parsed()) {
       auto& o = a->build;
       if (!a->fps.empty()) o.fps = tools::parse_frame_rate(a->fps);
       o.audio = !a->no_audio;
-      tools::ProgressLine line("video build", 0, "frames", a->quiet);
-      const tools::BuildVideoResult r =
-          tools::build_video(o, progress_to(line, "no video written"));
-      line.finish(r.frames);
-      print_warnings(r.warnings);
-      std::printf("%s: %lld frames, %dx%d, %.3f fps (%lld/%lld), %s, %s in %.1f s\n", o.output.c_str(),
-                  static_cast<long long>(r.frames), r.width, r.height, r.fps.value(), static_cast<long long>(r.fps.num),
-                  static_cast<long long>(r.fps.den), r.encoder.c_str(),
-                  r.audio ? ("audio from " + o.reference).c_str() : "no audio", r.seconds);
+      const auto line = console.progress("video build", 0, "frames");
+      const tools::BuildVideoResult r = tools::build_video(o, progress_to(*line, "no video written"));
+      line->finish(r.frames);
+      print_warnings(console, r.warnings);
+      char text[1024];
+      std::snprintf(text, sizeof text, "%s: %lld frames, %dx%d, %.3f fps (%lld/%lld), %s, %s in %.1f s",
+                    o.output.c_str(), static_cast<long long>(r.frames), r.width, r.height, r.fps.value(),
+                    static_cast<long long>(r.fps.num), static_cast<long long>(r.fps.den), r.encoder.c_str(),
+                    r.audio ? ("audio from " + o.reference).c_str() : "no audio", r.seconds);
+      console.result(text);
       return 0;
     }
     if (a->cut_cmd->parsed()) {
@@ -172,14 +172,15 @@ Action add_video(CLI::App& app) {
       extract::apply_range_bound(a->cut_start, false, o.select);
       extract::apply_range_bound(a->cut_end, true, o.select);
       o.audio = !a->no_audio;
-      tools::ProgressLine line("video cut", 0, "frames", a->quiet);
-      const tools::CutVideoResult r =
-          tools::cut_video(o, progress_to(line, "no video written"));
-      line.finish(r.frames);
-      print_warnings(r.warnings);
-      std::printf("%s: %lld frames from %.3f s, %.3f s long, %s, %s in %.1f s\n", o.output.c_str(),
-                  static_cast<long long>(r.frames), r.start, r.duration, r.encoder.c_str(),
-                  r.audio ? "with audio" : "no audio", r.seconds);
+      const auto line = console.progress("video cut", 0, "frames");
+      const tools::CutVideoResult r = tools::cut_video(o, progress_to(*line, "no video written"));
+      line->finish(r.frames);
+      print_warnings(console, r.warnings);
+      char text[1024];
+      std::snprintf(text, sizeof text, "%s: %lld frames from %.3f s, %.3f s long, %s, %s in %.1f s", o.output.c_str(),
+                    static_cast<long long>(r.frames), r.start, r.duration, r.encoder.c_str(),
+                    r.audio ? "with audio" : "no audio", r.seconds);
+      console.result(text);
       return 0;
     }
     return 2;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds facet and runs its built-in demo (`facet demo`).
-# Extra arguments go to `facet demo` (e.g. --steps 800 --out /tmp/demo).
+# Extra arguments go to `facet demo` (e.g. --train-minutes 2 --workspace /tmp/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh

@@ -140,7 +140,12 @@ void Augmenter::run(Context& ctx, const FaceBank& bank, const std::vector<int32_
   const int64_t B = static_cast<int64_t>(indices.size());
   const uint64_t seed = ctx.seed(), offset = ctx.reserve_rng(augment_rng_words(B));
   prepare(ctx, bank, B, out);
-  if (opts_.rct) ct_idx_ = ct_indices.empty() ? draw_rct_partners(seed, offset, B, ct_bank->size()) : ct_indices;
+  if (opts_.rct) {
+    if (ct_indices.empty())
+      draw_rct_partners(seed, offset, B, ct_bank->size(), ct_idx_);  // in place: no allocation per batch
+    else
+      ct_idx_ = ct_indices;
+  }
   const aug::GenConfig cfg = gen_config(opts_);
   if (ctx.device().is_cpu()) {
     cpu::augment_gen_params(seed, offset, B, cfg, params_host_.data());

@@ -31,12 +31,17 @@ std::vector<aug::SampleParams> gen_warp_params(uint64_t seed, uint64_t offset, i
   return p;
 }
 
-std::vector<int32_t> draw_rct_partners(uint64_t seed, uint64_t offset, int64_t count, int64_t ct_count) {
+void draw_rct_partners(uint64_t seed, uint64_t offset, int64_t count, int64_t ct_count, std::vector<int32_t>& out) {
   FACET_CHECK(ct_count >= 1 && ct_count <= INT32_MAX, "augment: rct needs a non-empty dst face set");
-  std::vector<int32_t> r(static_cast<size_t>(count));
+  out.resize(static_cast<size_t>(count));
   for (int64_t b = 0; b < count; ++b)
-    r[b] = aug::rand_below(seed, offset + static_cast<uint64_t>(b) * aug::kWordsPerSample + 15,
-                           static_cast<uint32_t>(ct_count));
+    out[b] = aug::rand_below(seed, offset + static_cast<uint64_t>(b) * aug::kWordsPerSample + 15,
+                             static_cast<uint32_t>(ct_count));
+}
+
+std::vector<int32_t> draw_rct_partners(uint64_t seed, uint64_t offset, int64_t count, int64_t ct_count) {
+  std::vector<int32_t> r;
+  draw_rct_partners(seed, offset, count, ct_count, r);
   return r;
 }
 

@@ -57,6 +57,8 @@ std::vector<aug::SampleParams> gen_warp_params(uint64_t seed, uint64_t offset, i
 // The rct partner of each sample: uniform over `ct_count` faces from word 15 of its block
 // (used when the caller does not pick the dst faces itself).
 std::vector<int32_t> draw_rct_partners(uint64_t seed, uint64_t offset, int64_t count, int64_t ct_count);
+// The same into `out` (resized; reuses its capacity, so a steady-state batch allocates nothing).
+void draw_rct_partners(uint64_t seed, uint64_t offset, int64_t count, int64_t ct_count, std::vector<int32_t>& out);
 
 // Hand-made parameters (tests, tools): the identity (no warp, flip or HSV; rotation 0, scale 1,
 // no shift) at output resolution w, and the affine part replaced in place.

@@ -4,10 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "engine/autograd/tape.h"
 #include "engine/core/device.h"
 #include "engine/memory/allocator.h"
+#include "kernels/common/dtype.h"
 
 namespace facet {
 
@@ -52,6 +54,15 @@ class Context {
   // deterministic cuDNN algorithms and avoids atomics in reductions).
   bool deterministic = false;
 
+  // Mixed precision ("autocast"). When set, the parameterised layers (engine/nn/layers.h) cast
+  // their input and their master weights to this dtype in forward (engine/ops/cast.h: autocast),
+  // so activations flow in it while the masters, their gradients and the optimizer state keep
+  // the masters' dtype (cast_to's backward brings each gradient back). The SAEHD models cast
+  // their input batch in and their outputs back to the batch's dtype, so losses never see it.
+  // GPU training uses BF16 over f32 masters; CPU tests use F32 over f64 masters. Unset (the
+  // default): every op runs in its inputs' dtype, bit-identical to a build without this field.
+  std::optional<DType> compute_dtype;
+
   void synchronize();  // waits for queued device work (never called inside a training step)
 
  private:
@@ -74,6 +85,21 @@ class NoGradGuard {
  private:
   Context& ctx_;
   bool prev_;
+};
+
+// Sets (or clears, with nullopt) the context's compute dtype in a scope.
+class ComputeDtypeGuard {
+ public:
+  ComputeDtypeGuard(Context& ctx, std::optional<DType> dt) : ctx_(ctx), prev_(ctx.compute_dtype) {
+    ctx.compute_dtype = dt;
+  }
+  ~ComputeDtypeGuard() { ctx_.compute_dtype = prev_; }
+  ComputeDtypeGuard(const ComputeDtypeGuard&) = delete;
+  ComputeDtypeGuard& operator=(const ComputeDtypeGuard&) = delete;
+
+ private:
+  Context& ctx_;
+  std::optional<DType> prev_;
 };
 
 }  // namespace facet

@@ -2,6 +2,7 @@
 #include "engine/models/saehd_model.h"
 
 #include "engine/core/error.h"
+#include "engine/ops/cast.h"
 #include "engine/ops/layout.h"
 
 namespace facet::models {
@@ -11,6 +12,12 @@ namespace {
 int64_t encoder_features(const SaehdOptions& o) {
   const int64_t r = encoder_out_res(o);
   return r * r * 8 * o.e_dims;
+}
+
+// Outputs back in the input batch's dtype (identity without a compute dtype).
+ImageAndMask restore(Context& ctx, const ImageAndMask& p, DType dt) {
+  if (!p.image.defined()) return p;
+  return {cast_to(ctx, p.image, dt), cast_to(ctx, p.mask, dt)};
 }
 
 }  // namespace
@@ -37,6 +44,32 @@ void SaehdModel::check_images(const char* what, const Tensor& x) const {
               x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
 }
 
+SaehdPredictions SaehdModel::train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+                                           bool with_swap) {
+  check_images("warped_src", warped_src);
+  check_images("warped_dst", warped_dst);
+  SaehdPredictions p = forward_train(ctx, autocast(ctx, warped_src), autocast(ctx, warped_dst), with_swap);
+  p.src_src = restore(ctx, p.src_src, warped_src.dtype());
+  p.dst_dst = restore(ctx, p.dst_dst, warped_dst.dtype());
+  p.src_dst = restore(ctx, p.src_dst, warped_dst.dtype());
+  return p;
+}
+
+ImageAndMask SaehdModel::reconstruct_src(Context& ctx, const Tensor& x) {
+  check_images("src", x);
+  return restore(ctx, forward_src(ctx, autocast(ctx, x)), x.dtype());
+}
+
+ImageAndMask SaehdModel::reconstruct_dst(Context& ctx, const Tensor& x) {
+  check_images("dst", x);
+  return restore(ctx, forward_dst(ctx, autocast(ctx, x)), x.dtype());
+}
+
+ImageAndMask SaehdModel::swap(Context& ctx, const Tensor& dst) {
+  check_images("swap input", dst);
+  return restore(ctx, forward_swap(ctx, autocast(ctx, dst)), dst.dtype());
+}
+
 // ---- DF ----
 
 DFModel::DFModel(Context& ctx, const SaehdOptions& o, const nn::LayerInit& init) : SaehdModel(o) {
@@ -49,10 +82,8 @@ DFModel::DFModel(Context& ctx, const SaehdOptions& o, const nn::LayerInit& init)
                                 std::make_shared<Decoder>(ctx, o.ae_dims, o.d_dims, o.d_mask_dims, archi_, init));
 }
 
-SaehdPredictions DFModel::train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+SaehdPredictions DFModel::forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
                                         bool with_swap) {
-  check_images("warped_src", warped_src);
-  check_images("warped_dst", warped_dst);
   Tensor src_code = inter->forward(ctx, encoder->forward(ctx, warped_src));
   Tensor dst_code = inter->forward(ctx, encoder->forward(ctx, warped_dst));
   SaehdPredictions p;
@@ -62,18 +93,15 @@ SaehdPredictions DFModel::train_forward(Context& ctx, const Tensor& warped_src, 
   return p;
 }
 
-ImageAndMask DFModel::reconstruct_src(Context& ctx, const Tensor& x) {
-  check_images("src", x);
+ImageAndMask DFModel::forward_src(Context& ctx, const Tensor& x) {
   return decoder_src->forward(ctx, inter->forward(ctx, encoder->forward(ctx, x)));
 }
 
-ImageAndMask DFModel::reconstruct_dst(Context& ctx, const Tensor& x) {
-  check_images("dst", x);
+ImageAndMask DFModel::forward_dst(Context& ctx, const Tensor& x) {
   return decoder_dst->forward(ctx, inter->forward(ctx, encoder->forward(ctx, x)));
 }
 
-ImageAndMask DFModel::swap(Context& ctx, const Tensor& dst) {
-  check_images("swap input", dst);
+ImageAndMask DFModel::forward_swap(Context& ctx, const Tensor& dst) {
   return decoder_src->forward(ctx, inter->forward(ctx, encoder->forward(ctx, dst)));
 }
 
@@ -89,10 +117,8 @@ LIAEModel::LIAEModel(Context& ctx, const SaehdOptions& o, const nn::LayerInit& i
                             std::make_shared<Decoder>(ctx, 4 * o.ae_dims, o.d_dims, o.d_mask_dims, archi_, init));
 }
 
-SaehdPredictions LIAEModel::train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+SaehdPredictions LIAEModel::forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
                                           bool with_swap) {
-  check_images("warped_src", warped_src);
-  check_images("warped_dst", warped_dst);
   Tensor src_ab = inter_AB->forward(ctx, encoder->forward(ctx, warped_src));
   Tensor e_dst = encoder->forward(ctx, warped_dst);
   Tensor dst_b = inter_B->forward(ctx, e_dst);
@@ -104,20 +130,17 @@ SaehdPredictions LIAEModel::train_forward(Context& ctx, const Tensor& warped_src
   return p;
 }
 
-ImageAndMask LIAEModel::reconstruct_src(Context& ctx, const Tensor& x) {
-  check_images("src", x);
+ImageAndMask LIAEModel::forward_src(Context& ctx, const Tensor& x) {
   Tensor ab = inter_AB->forward(ctx, encoder->forward(ctx, x));
   return decoder->forward(ctx, concat(ctx, {ab, ab}, -1));
 }
 
-ImageAndMask LIAEModel::reconstruct_dst(Context& ctx, const Tensor& x) {
-  check_images("dst", x);
+ImageAndMask LIAEModel::forward_dst(Context& ctx, const Tensor& x) {
   Tensor e = encoder->forward(ctx, x);
   return decoder->forward(ctx, concat(ctx, {inter_B->forward(ctx, e), inter_AB->forward(ctx, e)}, -1));
 }
 
-ImageAndMask LIAEModel::swap(Context& ctx, const Tensor& dst) {
-  check_images("swap input", dst);
+ImageAndMask LIAEModel::forward_swap(Context& ctx, const Tensor& dst) {
   Tensor ab = inter_AB->forward(ctx, encoder->forward(ctx, dst));
   return decoder->forward(ctx, concat(ctx, {ab, ab}, -1));
 }

@@ -38,12 +38,15 @@ class SaehdModel : public nn::Module {
   // DFL's training forward on two batches [N, R, R, 3] (N may differ between them). with_swap
   // adds the swap of warped_dst, reusing the dst encoding (DFL computes it for previews and the
   // style losses).
-  virtual SaehdPredictions train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                         bool with_swap = false) = 0;
-  virtual ImageAndMask reconstruct_src(Context& ctx, const Tensor& x) = 0;
-  virtual ImageAndMask reconstruct_dst(Context& ctx, const Tensor& x) = 0;
+  // Mixed precision: with ctx.compute_dtype set, the batches are cast to it on entry and every
+  // image and mask comes back in its input batch's dtype (f32 on a GPU), so the loss, DSSIM and
+  // their reduction stay in the masters' precision; the layers in between run in the compute dtype.
+  SaehdPredictions train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+                                 bool with_swap = false);
+  ImageAndMask reconstruct_src(Context& ctx, const Tensor& x);
+  ImageAndMask reconstruct_dst(Context& ctx, const Tensor& x);
   // The merge forward: dst faces rendered with the src identity.
-  virtual ImageAndMask swap(Context& ctx, const Tensor& dst) = 0;
+  ImageAndMask swap(Context& ctx, const Tensor& dst);
 
   // The top-level children (DFL's model files) by name: encoder, inter / inter_AB, inter_B,
   // decoder_src, decoder_dst / decoder. Throws for an unknown name.
@@ -53,6 +56,13 @@ class SaehdModel : public nn::Module {
   explicit SaehdModel(const SaehdOptions& opt) : opt_(opt), archi_(parse_archi(opt.archi)) {}
   void check_images(const char* what, const Tensor& x) const;
 
+  // The wirings, on inputs already checked and cast to the compute dtype.
+  virtual SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+                                         bool with_swap) = 0;
+  virtual ImageAndMask forward_src(Context& ctx, const Tensor& x) = 0;
+  virtual ImageAndMask forward_dst(Context& ctx, const Tensor& x) = 0;
+  virtual ImageAndMask forward_swap(Context& ctx, const Tensor& dst) = 0;
+
   SaehdOptions opt_;
   Archi archi_;
 };
@@ -60,29 +70,33 @@ class SaehdModel : public nn::Module {
 class DFModel : public SaehdModel {
  public:
   DFModel(Context& ctx, const SaehdOptions& validated_opt, const nn::LayerInit& init);
-  SaehdPredictions train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap = false) override;
-  ImageAndMask reconstruct_src(Context& ctx, const Tensor& x) override;
-  ImageAndMask reconstruct_dst(Context& ctx, const Tensor& x) override;
-  ImageAndMask swap(Context& ctx, const Tensor& dst) override;
 
   std::shared_ptr<Encoder> encoder;
   std::shared_ptr<Inter> inter;
   std::shared_ptr<Decoder> decoder_src, decoder_dst;
+
+ protected:
+  SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+                                 bool with_swap) override;
+  ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
+  ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
+  ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;
 };
 
 class LIAEModel : public SaehdModel {
  public:
   LIAEModel(Context& ctx, const SaehdOptions& validated_opt, const nn::LayerInit& init);
-  SaehdPredictions train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap = false) override;
-  ImageAndMask reconstruct_src(Context& ctx, const Tensor& x) override;
-  ImageAndMask reconstruct_dst(Context& ctx, const Tensor& x) override;
-  ImageAndMask swap(Context& ctx, const Tensor& dst) override;
 
   std::shared_ptr<Encoder> encoder;
   std::shared_ptr<Inter> inter_AB, inter_B;
   std::shared_ptr<Decoder> decoder;
+
+ protected:
+  SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
+                                 bool with_swap) override;
+  ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
+  ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
+  ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;
 };
 
 }  // namespace facet::models

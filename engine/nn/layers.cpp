@@ -1,6 +1,7 @@
 #include "engine/nn/layers.h"
 
 #include "engine/nn/init.h"
+#include "engine/ops/cast.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/layout.h"
 #include "engine/ops/linear.h"
@@ -22,7 +23,10 @@ Conv2d::Conv2d(Context& ctx, int64_t in, int64_t out, int64_t k, const Conv2dOpt
   }
 }
 
-Tensor Conv2d::forward(Context& ctx, const Tensor& x) { return conv2d(ctx, x, weight, bias, options); }
+// Under ctx.compute_dtype the input and the masters are cast in the graph (identity otherwise).
+Tensor Conv2d::forward(Context& ctx, const Tensor& x) {
+  return conv2d(ctx, autocast(ctx, x), autocast(ctx, weight), autocast(ctx, bias), options);
+}
 
 Dense::Dense(Context& ctx, int64_t in, int64_t out, bool with_bias, const LayerInit& init) {
   weight = Tensor::empty(ctx, {in, out}, init.dtype, init.device);
@@ -34,7 +38,9 @@ Dense::Dense(Context& ctx, int64_t in, int64_t out, bool with_bias, const LayerI
   }
 }
 
-Tensor Dense::forward(Context& ctx, const Tensor& x) { return dense(ctx, x, weight, bias); }
+Tensor Dense::forward(Context& ctx, const Tensor& x) {
+  return dense(ctx, autocast(ctx, x), autocast(ctx, weight), autocast(ctx, bias));
+}
 
 Downscale::Downscale(Context& ctx, int64_t in, int64_t out, int64_t k, const LayerInit& init) {
   conv1 = register_module("conv1", std::make_shared<Conv2d>(ctx, in, out, k, 2, true, init));
@@ -56,9 +62,10 @@ ResidualBlock::ResidualBlock(Context& ctx, int64_t ch, int64_t k, const LayerIni
 }
 
 Tensor ResidualBlock::forward(Context& ctx, const Tensor& x) {
-  Tensor h = leaky_relu(ctx, conv1->forward(ctx, x), 0.2);
+  const Tensor xc = autocast(ctx, x);  // the skip joins conv2's output in the compute dtype
+  Tensor h = leaky_relu(ctx, conv1->forward(ctx, xc), 0.2);
   h = conv2->forward(ctx, h);
-  return leaky_relu(ctx, add(ctx, x, h), 0.2);
+  return leaky_relu(ctx, add(ctx, xc, h), 0.2);
 }
 
 }  // namespace facet::nn

@@ -4,7 +4,10 @@
 //   Downscale      conv k5 s2 + leaky_relu 0.1
 //   Upscale        conv k3 -> leaky_relu 0.1 -> pixel shuffle 2 (DCR order); activation before shuffle
 //   ResidualBlock  x = lrelu(conv1(in), 0.2); x = conv2(x); out = lrelu(in + x, 0.2)
-// Kernels get glorot-uniform, biases zeros (TF1 defaults, as DFL). Parameters are f32 masters.
+// Kernels get glorot-uniform, biases zeros (TF1 defaults, as DFL). Parameters are f32 masters;
+// with ctx.compute_dtype set (mixed precision) Conv2d and Dense cast their input and masters to
+// it in forward (engine/ops/cast.h), so their outputs, and every block built on them, are in the
+// compute dtype while gradients flow back into the masters.
 #pragma once
 #include "engine/nn/module.h"
 #include "engine/ops/conv.h"

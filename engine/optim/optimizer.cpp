@@ -3,6 +3,7 @@
 #include "engine/optim/optimizer.h"
 
 #include <cmath>
+#include <utility>
 
 #include "engine/core/error.h"
 #include "engine/ops/dispatch.h"
@@ -33,7 +34,7 @@ Optimizer::Optimizer(Context& ctx, ParameterBuffer& params, const OptimizerOptio
   FACET_CHECK(dev.is_cpu() || ctx.device() == dev, name, ": parameters on ", dev.str(), " but the context is on ",
               ctx.device().str());
   for (const std::string& s : state_names) {
-    Tensor t = Tensor::zeros(ctx, {params.numel()}, DType::F32, dev);
+    Tensor t = Tensor::zeros(ctx, {params.numel()}, params.dtype(), dev);  // f64 only for CPU f64 masters
     t.set_name(s);
     state_.push_back(t);
   }
@@ -76,10 +77,13 @@ void Optimizer::step(Context& ctx) {
   }
   const Tensor& g = params_.grads();
   if (params_.device().is_cpu()) {
-    float scale = 1.f;
+    double scale = 1.0;
     if (opt_.clipnorm > 0.0) {
-      last_norm_ = std::sqrt(cpu::sum_squares<float>(g.data_as<float>(), g.numel()));
-      scale = static_cast<float>(cpu::clip_scale(last_norm_, opt_.clipnorm));
+      cpu_dispatch(name_, g.dtype(), [&](auto t) {
+        using T = decltype(t);
+        last_norm_ = std::sqrt(cpu::sum_squares<T>(g.data_as<T>(), g.numel()));
+      });
+      scale = cpu::clip_scale(last_norm_, opt_.clipnorm);
     }
     update_cpu(h, scale);
   } else {
@@ -110,7 +114,13 @@ std::map<std::string, Tensor> Optimizer::state_tensors() const {
 }
 
 namespace {
-float* f32(const Tensor& t) { return t.data_as<float>(); }
+[[maybe_unused]] float* f32(const Tensor& t) { return t.data_as<float>(); }  // CUDA masters are f32
+
+// Runs f(T{}) for the CPU master dtype (f32, or f64 in reference tests).
+template <typename F>
+void on_cpu_masters(const ParameterBuffer& p, const char* name, F&& f) {
+  cpu_dispatch(name, p.dtype(), std::forward<F>(f));
+}
 }  // namespace
 
 // ---- Adam ----
@@ -128,9 +138,12 @@ void Adam::fill_hyper(OptimHyper& h, int64_t t) const {
   h.bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2_, static_cast<double>(t))));
 }
 
-void Adam::update_cpu(const OptimHyper& h, float s) {
-  cpu::adam_step<float>(f32(params_.params()), f32(params_.grads()), f32(state_[0]), f32(state_[1]), params_.numel(),
-                        h, s);
+void Adam::update_cpu(const OptimHyper& h, double s) {
+  on_cpu_masters(params_, name_, [&](auto t) {
+    using T = decltype(t);
+    cpu::adam_step<T>(params_.params().data_as<T>(), params_.grads().data_as<T>(), state_[0].data_as<T>(),
+                      state_[1].data_as<T>(), params_.numel(), h, static_cast<T>(s));
+  });
 }
 
 void Adam::update_cuda(const OptimHyper& h, const float* s, void* stream) {
@@ -155,9 +168,12 @@ void AdaBelief::fill_hyper(OptimHyper& h, int64_t) const {
   h.eps = static_cast<float>(eps_);
 }
 
-void AdaBelief::update_cpu(const OptimHyper& h, float s) {
-  cpu::adabelief_step<float>(f32(params_.params()), f32(params_.grads()), f32(state_[0]), f32(state_[1]),
-                             params_.numel(), h, s);
+void AdaBelief::update_cpu(const OptimHyper& h, double s) {
+  on_cpu_masters(params_, name_, [&](auto t) {
+    using T = decltype(t);
+    cpu::adabelief_step<T>(params_.params().data_as<T>(), params_.grads().data_as<T>(), state_[0].data_as<T>(),
+                           state_[1].data_as<T>(), params_.numel(), h, static_cast<T>(s));
+  });
 }
 
 void AdaBelief::update_cuda(const OptimHyper& h, const float* s, void* stream) {
@@ -180,8 +196,12 @@ void RMSprop::fill_hyper(OptimHyper& h, int64_t) const {
   h.eps = static_cast<float>(eps_);
 }
 
-void RMSprop::update_cpu(const OptimHyper& h, float s) {
-  cpu::rmsprop_step<float>(f32(params_.params()), f32(params_.grads()), f32(state_[0]), params_.numel(), h, s);
+void RMSprop::update_cpu(const OptimHyper& h, double s) {
+  on_cpu_masters(params_, name_, [&](auto t) {
+    using T = decltype(t);
+    cpu::rmsprop_step<T>(params_.params().data_as<T>(), params_.grads().data_as<T>(), state_[0].data_as<T>(),
+                         params_.numel(), h, static_cast<T>(s));
+  });
 }
 
 void RMSprop::update_cuda(const OptimHyper& h, const float* s, void* stream) {

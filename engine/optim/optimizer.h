@@ -1,9 +1,10 @@
 // Optimizers over a ParameterBuffer: Adam (PyTorch's), and DeepFaceLab's AdaBelief and RMSprop
 // (formulas in kernels/cpu/optimizers.h; DFL spec: reference/deepfacelab.md §3). Each keeps its
-// state as flat fp32 buffers with the parameter layout, plus an iteration counter, and offers
-// DFL's options on all three: lr_dropout (a fresh Philox Bernoulli mask per step keeps ~30% of
-// the weight updates), lr_cos (cosine lr oscillation, DFL enables it with lr_dropout) and
-// clipnorm (global-norm gradient clipping, computed on the device without a host sync).
+// state as flat fp32 buffers with the parameter layout (f64 beside CPU f64 reference masters),
+// plus an iteration counter, and offers DFL's options on all three: lr_dropout (a fresh Philox
+// Bernoulli mask per step keeps ~30% of the weight updates), lr_cos (cosine lr oscillation, DFL
+// enables it with lr_dropout) and clipnorm (global-norm gradient clipping, computed on the device
+// without a host sync).
 //
 // The optimizer holds a reference to its ParameterBuffer, which must outlive it.
 // step() allocates nothing and never waits for the GPU: every buffer exists from construction,
@@ -64,7 +65,8 @@ class Optimizer {
             const std::vector<std::string>& state_names);
   // Fills the optimizer-specific scalars for the step with 1-based number t.
   virtual void fill_hyper(OptimHyper& h, int64_t t) const = 0;
-  virtual void update_cpu(const OptimHyper& h, float grad_scale) = 0;
+  // grad_scale is applied in the masters' dtype (f32; f64 for CPU reference masters).
+  virtual void update_cpu(const OptimHyper& h, double grad_scale) = 0;
   virtual void update_cuda(const OptimHyper& h, const float* grad_scale, void* stream) = 0;
 
   ParameterBuffer& params_;
@@ -95,7 +97,7 @@ class Adam final : public Optimizer {
 
  private:
   void fill_hyper(OptimHyper& h, int64_t t) const override;
-  void update_cpu(const OptimHyper& h, float grad_scale) override;
+  void update_cpu(const OptimHyper& h, double grad_scale) override;
   void update_cuda(const OptimHyper& h, const float* grad_scale, void* stream) override;
   double beta1_, beta2_, eps_;
 };
@@ -107,7 +109,7 @@ class AdaBelief final : public Optimizer {
 
  private:
   void fill_hyper(OptimHyper& h, int64_t t) const override;
-  void update_cpu(const OptimHyper& h, float grad_scale) override;
+  void update_cpu(const OptimHyper& h, double grad_scale) override;
   void update_cuda(const OptimHyper& h, const float* grad_scale, void* stream) override;
   double beta1_, beta2_, eps_;
 };
@@ -119,7 +121,7 @@ class RMSprop final : public Optimizer {
 
  private:
   void fill_hyper(OptimHyper& h, int64_t t) const override;
-  void update_cpu(const OptimHyper& h, float grad_scale) override;
+  void update_cpu(const OptimHyper& h, double grad_scale) override;
   void update_cuda(const OptimHyper& h, const float* grad_scale, void* stream) override;
   double rho_, eps_;
 };

@@ -10,13 +10,18 @@ namespace facet {
 ParameterBuffer::ParameterBuffer(Context& ctx, const std::vector<Tensor>& params) {
   FACET_CHECK(!params.empty(), "ParameterBuffer: no parameters given");
   std::unordered_set<const TensorImpl*> seen;
+  FACET_CHECK(params.front().defined(), "ParameterBuffer: undefined parameter tensor");
   const Device dev = params.front().device();
+  const DType dt = params.front().dtype();
   int64_t total = 0;
   for (const Tensor& p : params) {
     FACET_CHECK(p.defined(), "ParameterBuffer: undefined parameter tensor");
     const std::string label = p.name().empty() ? std::string("a parameter") : "parameter " + p.name();
-    FACET_CHECK(p.dtype() == DType::F32, "ParameterBuffer: ", label, " is ", dtype_name(p.dtype()),
-                "; master weights must be f32 (cast copies for bf16 compute)");
+    FACET_CHECK(p.dtype() == DType::F32 || (p.dtype() == DType::F64 && p.device().is_cpu()), "ParameterBuffer: ",
+                label, " is ", dtype_name(p.dtype()), " on ", p.device().str(),
+                "; master weights must be f32 (f64 only on the CPU; bf16 compute casts in the layers)");
+    FACET_CHECK(p.dtype() == dt, "ParameterBuffer: ", label, " is ", dtype_name(p.dtype()), ", the first ",
+                dtype_name(dt));
     FACET_CHECK(p.device() == dev, "ParameterBuffer: ", label, " is on ", p.device().str(), ", the first on ",
                 dev.str());
     if (!seen.insert(p.impl().get()).second) continue;
@@ -25,8 +30,8 @@ ParameterBuffer::ParameterBuffer(Context& ctx, const std::vector<Tensor>& params
     count_ += p.numel();
     total += (p.numel() + kAlign - 1) / kAlign * kAlign;
   }
-  params_ = Tensor::zeros(ctx, {total}, DType::F32, dev);
-  grads_ = Tensor::zeros(ctx, {total}, DType::F32, dev);
+  params_ = Tensor::zeros(ctx, {total}, dt, dev);
+  grads_ = Tensor::zeros(ctx, {total}, dt, dev);
   params_.set_name("params");
   grads_.set_name("grads");
   for (size_t i = 0; i < tensors_.size(); ++i) {
@@ -44,13 +49,14 @@ ParameterBuffer::ParameterBuffer(Context& ctx, const std::vector<Tensor>& params
 
 Tensor ParameterBuffer::view_of(const Tensor& flat, size_t i) const {
   FACET_CHECK(i < tensors_.size(), "ParameterBuffer::view_of: index ", i, " of ", tensors_.size());
-  FACET_CHECK(flat.dtype() == DType::F32 && flat.numel() == params_.numel(), "ParameterBuffer::view_of: buffer ",
-              dtype_name(flat.dtype()), shape_str(flat.shape()), " does not have the layout [", params_.numel(), "] f32");
+  FACET_CHECK(flat.dtype() == dtype() && flat.numel() == params_.numel(), "ParameterBuffer::view_of: buffer ",
+              dtype_name(flat.dtype()), shape_str(flat.shape()), " does not have the layout [", params_.numel(), "] ",
+              dtype_name(dtype()));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = flat.impl()->storage;
-  impl->offset = flat.impl()->offset + static_cast<size_t>(offsets_[i]) * sizeof(float);
+  impl->offset = flat.impl()->offset + static_cast<size_t>(offsets_[i]) * dtype_size(dtype());
   impl->shape = tensors_[i].shape();
-  impl->dtype = DType::F32;
+  impl->dtype = dtype();
   impl->name = tensors_[i].name();
   return Tensor(std::move(impl));
 }

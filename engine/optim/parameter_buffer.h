@@ -1,5 +1,6 @@
 // ParameterBuffer: all parameters of a model in ONE flat fp32 buffer and all their gradients in
-// a second one of the same layout. Every parameter Tensor is re-pointed to its slice, so the
+// a second one of the same layout (f64 is accepted on the CPU, where the reference tests run
+// mixed precision as f32 compute over f64 masters; the buffers take the parameters' dtype). Every parameter Tensor is re-pointed to its slice, so the
 // handles a module already holds read and write the flat memory; each parameter's grad is a view
 // of the flat gradient buffer, so backward accumulates straight into it. The payoff: zero_grad
 // is one memset, the optimizer is one fused kernel over the whole model, the global gradient
@@ -20,7 +21,7 @@ class ParameterBuffer {
  public:
   static constexpr int64_t kAlign = 64;  // elements
 
-  // params: F32 tensors on one device (the master weights). Their current values are copied in;
+  // params: F32 tensors on one device (the master weights; F64 allowed on the CPU, all alike). Their current values are copied in;
   // afterwards each tensor's impl points into params(), its grad into grads(), and it is flagged
   // is_param / requires_grad. A tensor listed twice is taken once. Views made earlier with
   // Tensor::view/slice0 keep the old memory: take views after building the buffer.
@@ -31,13 +32,14 @@ class ParameterBuffer {
   int64_t numel() const { return params_.numel(); }  // including alignment padding
   int64_t param_count() const { return count_; }      // sum of the tensors' sizes
   Device device() const { return params_.device(); }
+  DType dtype() const { return params_.dtype(); }  // F32 (F64: CPU reference tests)
   const Tensor& params() const { return params_; }  // flat [numel()]
   const Tensor& grads() const { return grads_; }    // flat [numel()]
   size_t size() const { return tensors_.size(); }
   const std::vector<Tensor>& tensors() const { return tensors_; }
   int64_t offset(size_t i) const { return offsets_[i]; }  // element offset of tensor i
 
-  // Tensor i's slice of any flat F32 buffer with this layout (optimizer state, a checkpoint).
+  // Tensor i's slice of any flat buffer with this layout and dtype (optimizer state, a checkpoint).
   Tensor view_of(const Tensor& flat, size_t i) const;
 
   void zero_grad(Context& ctx);  // one memset over the flat gradient buffer

@@ -3,14 +3,12 @@
 // a small model for a bounded wall time, merge it into the destination (with its audio), and write
 // a side-by-side comparison (destination | result) and the last training preview.
 //
-// Every step resumes: extraction skips frames already in its alignments file, training keeps a
-// running total of the seconds spent in the workspace (train_seconds.txt) and only trains the time
-// left of the budget, and merge / comparison are skipped when their video exists and nothing before
-// them changed. So Ctrl-C at any point and the same command again continues where it stopped.
+// It is `facet swap` (pipeline/swap/swap_workflow.h) with the demo's defaults, so every step
+// resumes: Ctrl-C at any point and the same command again continues where it stopped.
 #pragma once
-#include <functional>
 #include <string>
-#include <vector>
+
+#include "pipeline/swap/swap_workflow.h"
 
 namespace facet::pipeline {
 
@@ -27,20 +25,9 @@ struct VideoDemoOptions {
   bool cpu = false;          // use the CPU even when a GPU is present
 };
 
-struct VideoDemoStep {
-  std::string name;
-  double seconds = 0;
-  std::string note;  // what it did ("skipped: already done", counts, ...)
-};
-
-struct VideoDemoResult {
-  bool stopped = false;  // Ctrl-C / SIGTERM: the workspace keeps everything done so far
-  std::string workspace, src_faces, dst_faces, model_dir, result_video, comparison_video, preview;
-  std::vector<VideoDemoStep> steps;
-};
-
-// Runs the demo, reporting progress through `log` (one line per call). Throws facet::Error when a
-// video or model file is missing (naming the folders searched) or a stage fails.
-VideoDemoResult run_video_demo(const VideoDemoOptions& opt, const std::function<void(const std::string&)>& log);
+// Runs the demo, reporting through `report` (swap_workflow.h). The result's `preview` is a copy of
+// the last training preview at <workspace>/preview.png. Throws facet::Error when a video or model
+// file is missing (naming the folders searched) or a stage fails.
+swap::SwapResult run_video_demo(const VideoDemoOptions& opt, const swap::SwapReport& report);
 
 }  // namespace facet::pipeline

@@ -188,6 +188,7 @@ std::string format_model_info(const ModelInfo& m, bool layers) {
       std::snprintf(buf, sizeof buf, "  %-14s %s\n", "trained for", extract::format_duration(s.train_seconds).c_str());
       out += buf;
       if (!s.saved_utc.empty()) out += "  saved          " + s.saved_utc + "\n";
+      if (!s.precision.empty()) out += "  precision      " + s.precision + " compute (last run), f32 weights\n";
       std::snprintf(buf, sizeof buf, "  %-14s %lld src, %lld dst\n", "faces", static_cast<long long>(s.src_faces),
                     static_cast<long long>(s.dst_faces));
       out += buf;
@@ -214,12 +215,13 @@ std::string format_model_info(const ModelInfo& m, bool layers) {
     out += "options (change on resume with `facet train`):\n";
     std::snprintf(buf, sizeof buf,
                   "  batch %d, lr %g, lr_dropout %s, clipgrad %s, target_iter %lld\n"
-                  "  random_warp %s, src_flip %s, dst_flip %s, augment %s\n"
+                  "  random_warp %s, src_flip %s, dst_flip %s, augment %s, random_hsv_power %g, ct_mode %s\n"
                   "  masked_training %s, eyes_mouth_prio %s\n"
                   "  autosave every %g min, backups %d, preview every %lld, status every %lld\n",
                   s.batch, s.lr, yes_no(s.lr_dropout).c_str(), yes_no(s.clipgrad).c_str(),
                   static_cast<long long>(s.target_iter), yes_no(s.random_warp).c_str(), yes_no(s.src_flip).c_str(),
-                  yes_no(s.dst_flip).c_str(), yes_no(s.augment).c_str(), yes_no(s.masked_training).c_str(),
+                  yes_no(s.dst_flip).c_str(), yes_no(s.augment).c_str(), s.random_hsv_power, s.ct_mode.c_str(),
+                  yes_no(s.masked_training).c_str(),
                   yes_no(s.eyes_mouth_prio).c_str(), s.autosave_min, s.backups,
                   static_cast<long long>(s.preview_every), static_cast<long long>(s.status_every));
     out += buf;
@@ -252,6 +254,7 @@ std::string model_info_json(const ModelInfo& m) {
     j["checkpoint"] = {{"weights", m.state.weights_file}, {"weights_bytes", m.weights_bytes},
                        {"train_seconds", m.state.train_seconds}, {"saved_utc", m.state.saved_utc},
                        {"src_faces", m.state.src_faces}, {"dst_faces", m.state.dst_faces}};
+  if (m.state_ok && !m.state.precision.empty()) j["checkpoint"]["precision"] = m.state.precision;
   if (m.has_last_loss)
     j["last_loss"] = {{"iteration", m.last_loss_iteration}, {"src", m.last_src_loss}, {"dst", m.last_dst_loss}};
   return j.dump(1) + "\n";

@@ -8,7 +8,7 @@
 namespace facet::tools {
 
 std::string format_progress_text(const std::string& label, int64_t done, int64_t total, const std::string& unit,
-                                 double elapsed) {
+                                 double elapsed, int64_t baseline) {
   char buf[256];
   std::string s = label + ": ";
   if (total > 0)
@@ -17,8 +17,9 @@ std::string format_progress_text(const std::string& label, int64_t done, int64_t
   else
     std::snprintf(buf, sizeof buf, "%lld %s", static_cast<long long>(done), unit.c_str());
   s += buf;
-  if (elapsed > 0 && done > 0) {
-    const double rate = double(done) / elapsed;
+  const int64_t this_run = done - baseline;
+  if (elapsed > 0 && this_run > 0) {
+    const double rate = double(this_run) / elapsed;
     std::snprintf(buf, sizeof buf, "  %.1f %s/s", rate, unit.c_str());
     s += buf;
     if (total > done) s += "  ETA " + extract::format_duration(double(total - done) / rate);
@@ -30,36 +31,56 @@ ProgressLine::ProgressLine(std::string label, int64_t total, std::string unit, b
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), quiet_(quiet), out_(out) {
   live_ = out_ && ::isatty(::fileno(out_));
   start_ = std::chrono::steady_clock::now();
-  last_ = start_;  // the first plain line comes after one interval, not at 0%
+  last_ = mirror_last_ = start_;  // the first plain line comes after one interval, not at 0%
 }
 
-ProgressLine::~ProgressLine() {
-  if (open_ && live_) std::fprintf(out_, "\n");
+ProgressLine::~ProgressLine() { break_line(); }
+
+void ProgressLine::set_mirror(std::function<void(const std::string&)> fn, double seconds) {
+  mirror_ = std::move(fn);
+  mirror_seconds_ = seconds;
 }
 
 double ProgressLine::elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
+std::string ProgressLine::text(int64_t done) const {
+  return format_progress_text(label_, done, total_, unit_, elapsed(), baseline_) + note_;
+}
+
 void ProgressLine::update(int64_t done) {
-  if (quiet_ || finished_) return;
+  if (finished_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(live_ ? 250 : 5000)) return;
-  last_ = now;
-  print(done);
+  const bool show = !quiet_ && now - last_ >= std::chrono::duration<double>(live_ ? kLiveSeconds : kPlainSeconds);
+  const bool mirror = mirror_ && now - mirror_last_ >= std::chrono::duration<double>(mirror_seconds_);
+  if (!show && !mirror) return;
+  const std::string line = text(done);
+  if (show) last_ = now, print(line);
+  if (mirror) mirror_last_ = now, mirror_(line);
 }
 
 void ProgressLine::finish(int64_t done) {
-  if (quiet_ || finished_) return;
-  print(done);
-  if (live_) std::fprintf(out_, "\n");
-  open_ = false;
+  if (finished_) return;
   finished_ = true;
-  std::fflush(out_);
+  const std::string line = text(done);
+  if (!quiet_) {
+    print(line);
+    break_line();
+  }
+  if (mirror_) mirror_(line);
 }
 
-void ProgressLine::print(int64_t done) {
-  const std::string line = format_progress_text(label_, done, total_, unit_, elapsed());
+void ProgressLine::break_line() {
+  if (open_ && live_) {
+    std::fprintf(out_, "\n");
+    std::fflush(out_);
+  }
+  open_ = false;
+  last_len_ = 0;
+}
+
+void ProgressLine::print(const std::string& line) {
   if (live_) {
     // Pad with spaces so a shorter line fully covers the previous one.
     std::fprintf(out_, "\r%s%*s", line.c_str(), int(last_len_ > line.size() ? last_len_ - line.size() : 0), "");

@@ -34,6 +34,14 @@ std::string architecture_summary(const ModelRecord& rec) {
                 rec.settings.lr, rec.settings.lr_dropout ? ", lr_dropout" : "", rec.settings.clipgrad ? ", clipgrad" : "",
                 rec.settings.batch);
   out += buf;
+  const TrainSettings& s = rec.settings;
+  if (s.augment)
+    std::snprintf(buf, sizeof buf, "augmentation: random_warp %s, src_flip %s, dst_flip %s, random_hsv_power %g, ct_mode %s\n",
+                  s.random_warp ? "on" : "off", s.src_flip ? "on" : "off", s.dst_flip ? "on" : "off", s.random_hsv_power,
+                  s.ct_mode.c_str());
+  else
+    std::snprintf(buf, sizeof buf, "augmentation: off (network input = target), ct_mode %s\n", s.ct_mode.c_str());
+  out += buf;
 
   const std::vector<std::pair<std::string, std::string>> parts =
       archi.is_df() ? std::vector<std::pair<std::string, std::string>>{{"encoder", "encoder"},

@@ -94,6 +94,7 @@ std::string train_state_to_json(const TrainState& s) {
             {"nan_skipped", s.nan_skipped},
             {"train_seconds", s.train_seconds},
             {"saved_utc", s.saved_utc}};
+  if (!s.precision.empty()) j["precision"] = s.precision;
   return j.dump(1) + "\n";
 }
 
@@ -116,6 +117,7 @@ TrainState train_state_from_json(const std::string& text, const std::string& wha
     s.nan_skipped = j.value("nan_skipped", int64_t{0});
     s.train_seconds = j.value("train_seconds", 0.0);
     s.saved_utc = j.value("saved_utc", std::string());
+    s.precision = j.value("precision", std::string());
     FACET_CHECK(s.iteration >= 0 && s.loss_csv_bytes >= 0, what, ": negative iteration or loss history size");
     for (const std::string* f : {&s.weights_file, &s.optimizer_file})
       FACET_CHECK(!f->empty() && f->find('/') == std::string::npos && f->find("..") == std::string::npos, what,

@@ -40,6 +40,7 @@ struct TrainState {
   int64_t loss_csv_bytes = 0;            // loss_history.csv is valid up to here
   int64_t nan_skipped = 0;               // iterations skipped for a non-finite loss, all runs
   double train_seconds = 0;              // wall time spent training, all runs
+  std::string precision;                 // compute precision of the run that saved it ("bf16", "f32"; "" = older file)
   std::string saved_utc;
 };
 

@@ -11,6 +11,7 @@
 #include "engine/models/saehd_stats.h"
 #include "engine/ops/linear.h"
 #include "facet_config.h"
+#include "pipeline/train/precision.h"
 #include "pipeline/train/synthetic_faces.h"
 #include "pipeline/train/train_step.h"
 #if FACET_HAS_CUDA
@@ -58,6 +59,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     if (log) log(s);
   };
   const Device device = (!o.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
+  const std::optional<DType> compute = compute_dtype_for(parse_precision(o.precision), device);
   TrainRequest req;
   req.preset = o.preset;
   if (!o.archi.empty()) req.archi = o.archi;
@@ -82,19 +84,21 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
   std::snprintf(cfg, sizeof cfg, "%s %s %dpx ae %d e %d d %d m %d, %s", rec.spec.preset.c_str(), n.archi.c_str(),
                 n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims, rec.spec.optimizer.c_str());
   r.config = cfg;
+  r.precision = compute_label(compute);
   r.batch = o.batch;
   r.iters = iters;
   r.params = models::saehd_param_counts(n).total;
   r.gflop_per_iter = 2.0 * o.batch * models::saehd_flops(n).training_per_image / 1e9;
 
   say("bench train: " + r.config + ", batch " + std::to_string(o.batch) + " per side on " + r.device + " (" +
-      r.device_name + "): making " + std::to_string(o.faces) + " synthetic faces per side");
+      r.device_name + ", " + r.precision + " compute): making " + std::to_string(o.faces) + " synthetic faces per side");
   const faces::FaceType ft = faces::parse_face_type(n.face_type);
   const HostFaces src = synthetic_host_faces(SyntheticIdentity::A, o.faces, n.resolution, 1, ft);
   const HostFaces dst = synthetic_host_faces(SyntheticIdentity::B, o.faces, n.resolution, 1, ft);
 
   Context ctx(device, rec.spec.seed);
   ctx.deterministic = o.deterministic;
+  ctx.compute_dtype = compute;
   TrainStepOptions so;
   so.loss_window = req.status_every.value();
   so.nan_check = NanCheck::AtRead;  // no per-step read, on any device: what the GPU trainer does
@@ -122,6 +126,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     r.peak_source = "measured sgemm 1024^3 (f32)";
   } else {
     r.peak_tflops = device_peak_tflops(r.device_name, &r.peak_source);
+    if (!compute && r.peak_tflops > 0) r.peak_source += "; this run computes in f32";
   }
   r.mfu = r.peak_tflops > 0 ? r.achieved_tflops / r.peak_tflops : 0;
   return r;
@@ -136,7 +141,7 @@ std::string format_train_bench(const TrainBenchResult& r) {
     std::snprintf(mfu, sizeof mfu, "n/a (no peak known for \"%s\")", r.device_name.c_str());
   std::snprintf(buf, sizeof buf,
                 "device        %s (%s)\n"
-                "config        %s, %.2fM parameters, f32 compute\n"
+                "config        %s, %.2fM parameters, %s compute (f32 master weights)\n"
                 "batch         %d per side (%d images per iteration), %d timed iterations\n"
                 "ms/iteration  %.2f\n"
                 "images/s      %.1f\n"
@@ -145,7 +150,8 @@ std::string format_train_bench(const TrainBenchResult& r) {
                 "MFU           %s\n"
                 "peak memory   %.1f MiB (allocator high-water mark while timing)\n"
                 "last loss     src %.4f dst %.4f\n",
-                r.device.c_str(), r.device_name.c_str(), r.config.c_str(), r.params / 1e6, r.batch, 2 * r.batch, r.iters,
+                r.device.c_str(), r.device_name.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
+                2 * r.batch, r.iters,
                 r.ms_per_iter, r.images_per_s, r.gflop_per_iter, r.achieved_tflops, mfu, r.peak_bytes / 1048576.0,
                 r.last_src_loss, r.last_dst_loss);
   return buf;

@@ -22,10 +22,12 @@ struct TrainBenchOptions {
   bool cpu = false;
   bool deterministic = false;
   bool augment = true;
+  std::string precision = "auto";  // auto | f32 | bf16 (pipeline/train/precision.h)
 };
 
 struct TrainBenchResult {
   std::string device, device_name, config;
+  std::string precision = "f32";  // the compute precision that ran: "bf16" or "f32"
   int batch = 0, iters = 0;
   int64_t params = 0;
   double ms_per_iter = 0, images_per_s = 0;

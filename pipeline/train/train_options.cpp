@@ -97,6 +97,8 @@ void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
   set("masked_training", s.masked_training, req.masked_training);
   set("eyes_mouth_prio", s.eyes_mouth_prio, req.eyes_mouth_prio);
   set("augment", s.augment, req.augment);
+  set("random_hsv_power", s.random_hsv_power, req.random_hsv_power);
+  set("ct_mode", s.ct_mode, req.ct_mode);
   set("autosave_min", s.autosave_min, req.autosave_min);
   set("backups", s.backups, req.backups);
   set("preview_every", s.preview_every, req.preview_every);
@@ -115,6 +117,8 @@ json settings_json(const TrainSettings& s) {
           {"masked_training", s.masked_training},
           {"eyes_mouth_prio", s.eyes_mouth_prio},
           {"augment", s.augment},
+          {"random_hsv_power", s.random_hsv_power},
+          {"ct_mode", s.ct_mode},
           {"autosave_min", s.autosave_min},
           {"backups", s.backups},
           {"preview_every", s.preview_every},
@@ -133,6 +137,13 @@ void check_optimizer_name(const std::string& name) {
               "' (choose adabelief, adam or rmsprop)");
 }
 
+void check_ct_mode(const std::string& mode) {
+  const bool dfl_only = mode == "lct" || mode == "mkl" || mode == "idt" || mode == "sot";
+  FACET_CHECK(!dfl_only, "ct_mode '", mode, "' is not supported: facet implements ct_mode none and rct (DeepFaceLab's ",
+              "lct, mkl, idt and sot are not implemented)");
+  FACET_CHECK(mode == "none" || mode == "rct", "unknown ct_mode '", mode, "' (choose none or rct)");
+}
+
 void validate_settings(const TrainSettings& s) {
   FACET_CHECK(s.batch >= 1 && s.batch <= 4096, "batch = ", s.batch, " must be in 1..4096 (faces per side)");
   FACET_CHECK(s.target_iter >= 0, "target iteration ", s.target_iter, " must be >= 0 (0 = no target)");
@@ -141,6 +152,9 @@ void validate_settings(const TrainSettings& s) {
   FACET_CHECK(s.backups >= 0, "backups = ", s.backups, " must be >= 0");
   FACET_CHECK(s.preview_every >= 0, "preview_every = ", s.preview_every, " must be >= 0 (0 = only at saves)");
   FACET_CHECK(s.status_every >= 1, "status_every = ", s.status_every, " must be >= 1");
+  FACET_CHECK(s.random_hsv_power >= 0 && s.random_hsv_power <= 0.3, "random_hsv_power = ", s.random_hsv_power,
+              " must be in 0..0.3 (DFL's range; 0 = off)");
+  check_ct_mode(s.ct_mode);
 }
 
 ModelRecord new_model_record(const TrainRequest& req, Device device) {
@@ -244,6 +258,8 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     get_if(t, "masked_training", s.masked_training);
     get_if(t, "eyes_mouth_prio", s.eyes_mouth_prio);
     get_if(t, "augment", s.augment);
+    get_if(t, "random_hsv_power", s.random_hsv_power);  // absent in older files: the defaults (off)
+    get_if(t, "ct_mode", s.ct_mode);
     get_if(t, "autosave_min", s.autosave_min);
     get_if(t, "backups", s.backups);
     get_if(t, "preview_every", s.preview_every);

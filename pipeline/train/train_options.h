@@ -39,6 +39,8 @@ struct TrainSettings {  // changeable on resume
   bool masked_training = true;
   bool eyes_mouth_prio = false;
   bool augment = true;            // false: un-augmented batches (network input = target), for debugging
+  double random_hsv_power = 0;    // DFL random_hsv_power: HSV jitter of the src network input, 0..0.3 (0 = off)
+  std::string ct_mode = "none";   // DFL ct_mode: colour transfer of src faces toward random dst faces (none | rct)
   double autosave_min = 25;       // DFL Trainer.py; 0 = off
   int backups = 2;                // keep the last K backups in <model>/backups/ (0 = none)
   int64_t preview_every = 200;    // iterations between preview grids (0 = only when saving)
@@ -66,7 +68,8 @@ struct TrainRequest {
   // changeable
   std::optional<int> batch, backups;
   std::optional<int64_t> target_iter, preview_every, status_every;
-  std::optional<double> lr, autosave_min;
+  std::optional<double> lr, autosave_min, random_hsv_power;
+  std::optional<std::string> ct_mode;
   std::optional<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked_training, eyes_mouth_prio, augment;
 };
 
@@ -81,6 +84,8 @@ ModelRecord resume_model_record(const ModelRecord& stored, const TrainRequest& r
 // Settings checks (batch >= 1, lr > 0, ...): throws facet::Error naming the option.
 void validate_settings(const TrainSettings& s);
 void check_optimizer_name(const std::string& name);
+// "none" or "rct"; DFL's lct, mkl, idt and sot are refused as not implemented.
+void check_ct_mode(const std::string& mode);
 
 std::string model_record_to_json(const ModelRecord& r);
 ModelRecord model_record_from_json(const std::string& text, const std::string& what);

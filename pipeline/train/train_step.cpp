@@ -11,19 +11,26 @@ namespace facet::train {
 
 namespace {
 
-AugmentOptions side_augment(const ModelRecord& rec, bool flip) {
+// DFL applies ct_mode (warped and target) and random_hsv_power (warped only) to src samples only
+// (reference deepfacelab.md §4.1, §4.3). Neither changes how many random words a sample takes, so
+// switching them on resume leaves the random stream (indices, geometry) where it was.
+AugmentOptions side_augment(const ModelRecord& rec, bool src_side) {
+  const TrainSettings& s = rec.settings;
   AugmentOptions a;
   a.resolution = rec.spec.net.resolution;
-  a.output_dtype = DType::F32;  // the models compute in f32 (master weights); bf16 compute is not wired yet
-  if (!rec.settings.augment) {
-    // Identity geometry: the network input equals the target (the samples still draw their
-    // parameters, so the random stream stays where an augmented run would have it).
+  a.output_dtype = DType::F32;  // targets feed the f32 loss; under bf16 compute the model casts its input
+  // Colour transfer recolours input and target alike, so it stays on with --no-augment.
+  a.rct = src_side && s.ct_mode == "rct";
+  if (!s.augment) {
+    // Identity geometry and no HSV jitter: the network input equals the target (the samples still
+    // draw their parameters, so the random stream stays where an augmented run would have it).
     a.random_warp = false, a.random_flip = false;
     a.rotation_deg = 0, a.scale = 0, a.translation = 0;
     return a;
   }
-  a.random_warp = rec.settings.random_warp;
-  a.random_flip = flip;
+  a.random_warp = s.random_warp;
+  a.random_flip = src_side ? s.src_flip : s.dst_flip;
+  a.hsv_power = src_side ? s.random_hsv_power : 0.0;
   return a;
 }
 
@@ -55,8 +62,8 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
                      const TrainStepOptions& opt)
     : ctx_(ctx),
       rec_(rec),
-      src_aug_(side_augment(rec, rec.settings.src_flip)),
-      dst_aug_(side_augment(rec, rec.settings.dst_flip)),
+      src_aug_(side_augment(rec, true)),
+      dst_aug_(side_augment(rec, false)),
       src_sampler_(src.size()),
       dst_sampler_(dst.size()) {
   const int R = rec.spec.net.resolution;
@@ -70,6 +77,7 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
   dst_bank_ = make_training_bank(ctx, dst, true, opt.faces_on_host);
   if (src_bank_.placement == BankPlacement::Host || dst_bank_.placement == BankPlacement::Host)
     host_ctx_ = std::make_unique<Context>(Device::cpu(), ctx.seed());
+  if (src_aug_.options().rct) setup_colour_transfer(src, dst);
   window_ = std::max<int64_t>(1, opt.loss_window);
   win_src_ = Tensor::zeros(ctx, {window_}, DType::F32, ctx.device());
   win_dst_ = Tensor::zeros(ctx, {window_}, DType::F32, ctx.device());
@@ -79,17 +87,42 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
 
 TrainStep::~TrainStep() = default;
 
+// rct reads each src sample's partner face from a dst bank where the src batch is built. Both
+// banks on the device (the normal case) or both on the host: the dst bank itself. Otherwise a
+// copy of the dst images (uint8, no masks: 3 of the 11 bytes a face pixel takes) goes where
+// the src bank is; if the device cannot hold even that, src moves to the host as dst did.
+void TrainStep::setup_colour_transfer(const HostFaces& src, const HostFaces& dst) {
+  const int64_t R = dst.resolution;
+  if (src_bank_.placement == dst_bank_.placement) {
+    src_ct_ = &dst_bank_.bank;
+    return;
+  }
+  if (src_bank_.placement == BankPlacement::Host) {
+    ct_copy_ = FaceBank::from_u8(*host_ctx_, Device::cpu(), dst.bgr.data(), dst.size(), R);
+    src_ct_ = &ct_copy_;
+    return;
+  }
+  try {
+    ct_copy_ = FaceBank::from_u8(ctx_, ctx_.device(), dst.bgr.data(), dst.size(), R);
+    src_ct_ = &ct_copy_;
+  } catch (const std::exception&) {
+    src_bank_ = TrainingBank{};  // free the device copy first
+    src_bank_ = make_training_bank(ctx_, src, true, true);
+    src_ct_ = &dst_bank_.bank;
+  }
+}
+
 void TrainStep::build_batch(const TrainingBank& tb, Augmenter& aug, const std::vector<int32_t>& idx,
-                            AugmentedBatch& host, AugmentedBatch& out) {
+                            AugmentedBatch& host, AugmentedBatch& out, const FaceBank* ct) {
   if (tb.placement == BankPlacement::Device) {
-    aug.run(ctx_, tb.bank, idx, out);
+    aug.run(ctx_, tb.bank, idx, out, ct);
     return;
   }
   // Host bank: the same parameters the device path would draw (same seed and offset), computed on
   // the CPU, then uploaded (an asynchronous copy of a few MB; the GPU waits only for this).
   const uint64_t offset = ctx_.reserve_rng(augment_rng_words(static_cast<int64_t>(idx.size())));
   host_ctx_->set_rng_state(ctx_.seed(), offset);
-  aug.run(*host_ctx_, tb.bank, idx, host);
+  aug.run(*host_ctx_, tb.bank, idx, host, ct);
   auto upload = [&](const Tensor& h, Tensor& d) {
     if (!h.defined()) return;
     if (!d.defined() || d.shape() != h.shape() || d.device() != ctx_.device())
@@ -107,8 +140,8 @@ bool TrainStep::step(int64_t iteration) {
   const int64_t B = rec_.settings.batch;
   src_sampler_.next(ctx_, B, src_idx_);
   dst_sampler_.next(ctx_, B, dst_idx_);
-  build_batch(src_bank_, src_aug_, src_idx_, src_host_, src_batch_);
-  build_batch(dst_bank_, dst_aug_, dst_idx_, dst_host_, dst_batch_);
+  build_batch(src_bank_, src_aug_, src_idx_, src_host_, src_batch_, src_ct_);
+  build_batch(dst_bank_, dst_aug_, dst_idx_, dst_host_, dst_batch_, nullptr);
   if (on_batch) on_batch(iteration, src_batch_, dst_batch_);
 
   params_->zero_grad(ctx_);

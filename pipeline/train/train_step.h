@@ -81,7 +81,8 @@ class TrainStep {
 
  private:
   void build_batch(const TrainingBank& tb, Augmenter& aug, const std::vector<int32_t>& idx, AugmentedBatch& host,
-                   AugmentedBatch& out);
+                   AugmentedBatch& out, const FaceBank* ct);
+  void setup_colour_transfer(const HostFaces& src, const HostFaces& dst);
   void take_snapshot();
   void restore_snapshot();
 
@@ -93,6 +94,8 @@ class TrainStep {
   std::unique_ptr<Optimizer> opt_;
   TrainingBank src_bank_, dst_bank_;
   std::unique_ptr<Context> host_ctx_;  // augments host-resident banks on the CPU
+  FaceBank ct_copy_;                   // dst images where the src bank is, when the two banks are apart (rct)
+  const FaceBank* src_ct_ = nullptr;   // the dst faces rct recolours src samples toward; null: ct_mode none
   Augmenter src_aug_, dst_aug_;
   EpochSampler src_sampler_, dst_sampler_;
   std::vector<int32_t> src_idx_, dst_idx_;

@@ -15,6 +15,7 @@
 
 #include "engine/core/context.h"
 #include "pipeline/train/model_folder.h"
+#include "pipeline/train/precision.h"
 #include "pipeline/train/train_options.h"
 #include "pipeline/train/train_step.h"
 #include "pipeline/train/training_faces.h"
@@ -33,6 +34,7 @@ struct TrainerConfig {
   bool cpu = false;            // train on the CPU even when a GPU is present
   bool deterministic = false;  // bit-identical runs (CPU always; deterministic cuDNN algorithms on GPU)
   bool faces_on_host = false;  // keep faces in host memory on a GPU
+  Precision precision = Precision::Auto;  // auto: bf16 compute on a GPU, f32 on the CPU (bf16 there is refused)
   NanCheck nan_check = NanCheck::Auto;
   int preview_count = 4;       // faces per side in the preview grid
   bool handle_signals = true;  // install the SIGINT / SIGTERM handlers for the run
@@ -52,6 +54,7 @@ struct TrainResult {
   int64_t nan_skipped = 0;      // in this run
   int saves = 0;
   std::string model_dir;
+  std::string precision;        // the compute precision used: "bf16" or "f32"
 };
 
 class Trainer {

@@ -10,7 +10,6 @@ extern "C" {
 }
 
 #include "engine/core/error.h"
-#include "pipeline/video/ffmpeg_log.h"
 
 namespace facet::video::ff {
 
@@ -65,16 +64,3 @@ InputPtr open_input(const std::string& path) {
 }
 
 }  // namespace facet::video::ff
-
-namespace facet::video {
-
-void set_ffmpeg_log_level(FfmpegLogLevel level) {
-  switch (level) {
-    case FfmpegLogLevel::Quiet: av_log_set_level(AV_LOG_QUIET); break;
-    case FfmpegLogLevel::Error: av_log_set_level(AV_LOG_ERROR); break;
-    case FfmpegLogLevel::Warning: av_log_set_level(AV_LOG_WARNING); break;
-    case FfmpegLogLevel::Info: av_log_set_level(AV_LOG_INFO); break;
-  }
-}
-
-}  // namespace facet::video

@@ -398,11 +398,18 @@ TEST(ParameterBuffer, BackwardAccumulatesIntoFlatGradients) {
   EXPECT_EQ(w.grad().to_double(ctx), std::vector<double>(6, 0.0));
 }
 
-TEST(ParameterBuffer, RefusesNonF32) {
+TEST(ParameterBuffer, RefusesNonF32Masters) {
+  // bf16 is a compute dtype, never a master. f64 masters exist only on the CPU (mixed-precision
+  // reference tests run f32 compute over them) and are never mixed with f32 ones.
   Context ctx;
-  Tensor d = Tensor::zeros(ctx, {3}, DType::F64);
-  EXPECT_THROW(ParameterBuffer pb(ctx, std::vector<Tensor>{d}), Error);
+  Tensor h = Tensor::zeros(ctx, {3}, DType::BF16);
+  EXPECT_THROW(ParameterBuffer pb(ctx, std::vector<Tensor>{h}), Error);
+  Tensor d = Tensor::zeros(ctx, {3}, DType::F64), f = Tensor::zeros(ctx, {3}, DType::F32);
+  EXPECT_THROW(ParameterBuffer pb(ctx, std::vector<Tensor>{f, d}), Error);
   EXPECT_THROW(ParameterBuffer pb(ctx, std::vector<Tensor>{}), Error);
+  ParameterBuffer pb64(ctx, std::vector<Tensor>{d});
+  EXPECT_EQ(pb64.dtype(), DType::F64);
+  EXPECT_EQ(pb64.grads().dtype(), DType::F64);
 }
 
 TEST(Optimizers, StateRestoreContinuesBitIdentically) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pipeline/faces/align.h"
@@ -66,6 +67,27 @@ inline std::string run_capture(const std::string& cmd) {
     ::pclose(p);
   }
   return out;
+}
+
+// The facet binary of the same build (bin/facet beside tests/), or "" when it was not built.
+inline std::string facet_binary() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
+    if (fs::exists(p)) return fs::canonical(p).string();
+  return "";
+}
+
+#define FACET_REQUIRE_BINARY(var)                       \
+  const std::string var = ::facet::testing::facet_binary(); \
+  if (var.empty()) GTEST_SKIP() << "facet binary not built next to the tests"
+
+// Runs a shell command with its output discarded; its exit code (-1 when it did not exit).
+inline int exit_code_of(const std::string& cmd) {
+  const int st = std::system((cmd + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 // A plausible frontal 68-point face in template units: the 33 template points exactly, the jaw

@@ -290,18 +290,8 @@ TEST_F(MergeStage, LiaeModelMergesBothDirections) {
 }
 
 // `facet merge` as a user runs it (the binary of the same build, bin/facet next to tests/).
-std::string facet_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
-    if (fs::exists(p)) return fs::canonical(p).string();
-  return "";
-}
-
 TEST_F(MergeStage, CommandLineSettingsPreviewAndErrors) {
-  const std::string bin = facet_binary();
-  if (bin.empty()) GTEST_SKIP() << "facet binary not built next to the tests";
+  FACET_REQUIRE_BINARY(bin);
   const std::string s1 = dir_->file("s1.json"), s2 = dir_->file("s2.json"), log = dir_->file("cli.log");
   auto run = [&](const std::string& args) { return std::system((bin + " merge " + args + " >" + log + " 2>&1").c_str()); };
   ASSERT_EQ(run("--mode seamless --erode 20 --sharpen box:15 --smooth-landmarks 2 --save-settings '" + s1 + "'"), 0)
@@ -331,6 +321,18 @@ TEST_F(MergeStage, CommandLineSettingsPreviewAndErrors) {
   EXPECT_NE(read_text_file(log).find("alignments file nope.json does not exist"), std::string::npos)
       << read_text_file(log);
   EXPECT_EQ(WEXITSTATUS(run("-i '" + clip_->video + "'")), 2);
+
+  // Settings kept beside the model are the base when no --settings file is named.
+  const std::string beside = *model_ + "/merge_settings.json";
+  fs::copy_file(s1, beside, fs::copy_options::overwrite_existing);
+  const std::string s3 = dir_->file("s3.json");
+  const int rc = run(common + "--blur 30 --preview-frame 4 --out '" + prev + "' --save-settings '" + s3 + "'");
+  fs::remove(beside);
+  ASSERT_EQ(rc, 0) << read_text_file(log);
+  const merge::MergeStageSettings st3 = merge::load_merge_stage_settings(s3);
+  EXPECT_EQ(st3.merge.mode, merge::MergeMode::Seamless);  // from the model's file
+  EXPECT_EQ(st3.merge.erode_mask_modifier, 20);
+  EXPECT_EQ(st3.merge.blur_mask_modifier, 30);            // the flag
 }
 
 }  // namespace

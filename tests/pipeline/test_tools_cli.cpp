@@ -20,30 +20,14 @@ namespace fs = std::filesystem;
 using facet::testing::run_capture;
 using facet::testing::ScratchDir;
 
-std::string facet_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
-    if (fs::exists(p)) return fs::canonical(p).string();
-  return "";
-}
-
-#define REQUIRE_FACET(var)                \
-  const std::string var = facet_binary(); \
-  if (var.empty()) GTEST_SKIP() << "facet binary not built next to the tests"
-
-int exit_code(const std::string& cmd) {
-  const int st = std::system((cmd + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+using facet::testing::exit_code_of;
 
 TEST(ToolsCli, HelpAndExitCodes) {
-  REQUIRE_FACET(bin);
+  FACET_REQUIRE_BINARY(bin);
   ScratchDir dir("tools_cli");
   for (const char* sub : {"video", "video extract", "video build", "video cut", "video info", "faceset",
                           "faceset info", "faceset sort", "faceset dedupe", "model", "model info"})
-    EXPECT_EQ(exit_code(bin + " " + sub + " --help"), 0) << sub;
+    EXPECT_EQ(exit_code_of(bin + " " + sub + " --help"), 0) << sub;
   const std::string help = run_capture(bin + " faceset sort --help");
   EXPECT_NE(help.find("--by"), std::string::npos) << help;
   EXPECT_NE(help.find("blur"), std::string::npos) << help;  // the default is shown
@@ -54,17 +38,17 @@ TEST(ToolsCli, HelpAndExitCodes) {
        {"video", "video extract -i x.mp4", "video extract -i x.mp4 -o d --start soon", "video cut -i x.mp4 -o y.mp4",
         "video build -i d -o y.mp4 --fps fast", "video build -i d -o y.mp4 --crf 80", "faceset", "faceset sort",
         "faceset sort d --by colour", "faceset dedupe d --threshold 2", "model info", "video info --bogus"})
-    EXPECT_EQ(exit_code(bin + " " + args), 2) << args;
+    EXPECT_EQ(exit_code_of(bin + " " + args), 2) << args;
   // Runtime errors (missing inputs): 1.
   for (const std::string args :
        {"video info -i " + dir.file("missing.mp4"), "faceset info " + dir.file("missing"),
         "faceset sort " + dir.file("missing"), "model info " + dir.path(),
         "video build -i " + dir.file("missing") + " -o " + dir.file("o.mp4")})
-    EXPECT_EQ(exit_code(bin + " " + args), 1) << args;
+    EXPECT_EQ(exit_code_of(bin + " " + args), 1) << args;
 }
 
 TEST(ToolsCli, FacesetAndModelRun) {
-  REQUIRE_FACET(bin);
+  FACET_REQUIRE_BINARY(bin);
   ScratchDir dir("tools_cli_run");
   train::SyntheticFaceSetOptions o;
   o.count = 4;
@@ -74,7 +58,7 @@ TEST(ToolsCli, FacesetAndModelRun) {
   EXPECT_NE(info.find("faces:       4"), std::string::npos) << info;
   const std::string sorted = run_capture(bin + " faceset sort " + dir.file("faces") + " --by yaw -q");
   EXPECT_NE(sorted.find("4 faces sorted by yaw"), std::string::npos) << sorted;
-  EXPECT_EQ(exit_code(bin + " faceset sort " + dir.file("faces") + " --by hist --apply -q"), 0);
+  EXPECT_EQ(exit_code_of(bin + " faceset sort " + dir.file("faces") + " --by hist --apply -q"), 0);
   EXPECT_TRUE(fs::exists(dir.file("faces/00000_synthetic_a_000000_0.png")));
   const std::string dd = run_capture(bin + " faceset dedupe " + dir.file("faces") + " -q");
   EXPECT_NE(dd.find("0 near-duplicates among 4 faces"), std::string::npos) << dd;

@@ -1,6 +1,7 @@
 // `facet train` as a user runs it: --dry-run prints the parameter counts; a real SIGINT sent to
-// a training process makes it save and exit 0, and the model resumes from there. Needs the
-// facet binary of the same build (bin/facet next to tests/); skipped when it is absent.
+// a training process makes it save and exit 0, and the model resumes from there; the colour
+// options (--ct-mode, --random-hsv-power) are range-checked. Needs the facet binary of the same
+// build (bin/facet next to tests/); skipped when it is absent.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -94,6 +95,25 @@ TEST(TrainerCli, SigintSavesAndExitsZeroThenResumes) {
   const std::string out2 = facet::testing::run_capture(cmd);
   EXPECT_NE(out2.find("resuming"), std::string::npos) << out2;
   EXPECT_EQ(ModelFolder(model).read_state().iteration, st.iteration + 2) << out2;
+}
+
+// --ct-mode takes none or rct only (DFL's lct, mkl, idt, sot are not implemented) and
+// --random-hsv-power DFL's range 0..0.3: anything else is a usage error naming the option; the
+// dry run shows the values in effect.
+TEST(TrainerCli, ColourOptionsAreCheckedAndShown) {
+  REQUIRE_FACET(bin);
+  ScratchDir dir("trainer_cli_color");
+  const std::string base = bin + " train --dry-run --preset tiny --model " + dir.file("m");
+  for (const std::string bad : {" --ct-mode lct", " --ct-mode mkl", " --random-hsv-power 0.5"}) {
+    const std::string cmd = base + bad + " >" + dir.file("out.txt") + " 2>&1";
+    EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2) << bad;
+    const std::string out = read_text_file(dir.file("out.txt"));
+    EXPECT_NE(out.find(bad.substr(1, bad.find(' ', 1) - 1)), std::string::npos) << out;
+  }
+  const std::string out = facet::testing::run_capture(base + " --ct-mode rct --random-hsv-power 0.1 2>&1");
+  EXPECT_NE(out.find("ct_mode rct"), std::string::npos) << out;
+  EXPECT_NE(out.find("random_hsv_power 0.1"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir.file("m")));
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+// Training precision: what `facet train --precision` and `facet bench train --precision` choose.
+//   auto  bf16 compute on a GPU, f32 on the CPU (the default)
+//   f32   f32 everywhere (the reference path; on a GPU no tensor-core math)
+//   bf16  bf16 compute (GPU only: the CPU kernels compute in f32 / f64)
+// Either way the master weights, their gradients, the optimizer state, the loss (DSSIM, MSE) and
+// its reduction are f32: bf16 is only the dtype the layers compute in (Context::compute_dtype,
+// engine/ops/cast.h). bf16 has f32's exponent range, so no loss scaling is needed.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "engine/core/device.h"
+#include "kernels/common/dtype.h"
+
+namespace facet::train {
+
+enum class Precision { Auto, F32, BF16 };
+
+// "auto", "f32" or "bf16"; anything else throws facet::Error listing them.
+Precision parse_precision(const std::string& s);
+const char* precision_name(Precision p);
+
+// The compute dtype for a run on `device`: nullopt means f32 (no casts at all). Throws
+// facet::Error for bf16 on the CPU, saying what to do instead.
+std::optional<DType> compute_dtype_for(Precision p, Device device);
+
+// "bf16" or "f32": the label of a run with this compute dtype (status lines, state.json).
+std::string compute_label(std::optional<DType> compute);
+
+}  // namespace facet::train

@@ -1,0 +1,98 @@
+// Training precision (pipeline/train/precision.h): the choice auto / f32 / bf16 resolves to a
+// compute dtype per device, bf16 on the CPU is refused up front with a message that says what to
+// do, and the precision a run used shows in its summary line, its result and state.json. The GPU
+// case (auto = bf16 compute, f32 checkpoints) SKIPS without a device.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "pipeline/train/precision.h"
+#include "test_trainer_support.h"
+
+using namespace facet;
+using namespace facet::testing;
+namespace fs = std::filesystem;
+
+TEST(TrainPrecision, ChoicesResolvePerDevice) {
+  using train::Precision;
+  EXPECT_EQ(train::parse_precision("auto"), Precision::Auto);
+  EXPECT_EQ(train::parse_precision("f32"), Precision::F32);
+  EXPECT_EQ(train::parse_precision("bf16"), Precision::BF16);
+  try {
+    train::parse_precision("fp16");
+    FAIL() << "fp16 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("auto"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();
+  }
+  const Device cpu = Device::cpu(), gpu = Device::cuda(0);
+  EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, cpu).has_value());
+  EXPECT_FALSE(train::compute_dtype_for(Precision::F32, cpu).has_value());
+  EXPECT_EQ(train::compute_dtype_for(Precision::Auto, gpu), DType::BF16);
+  EXPECT_FALSE(train::compute_dtype_for(Precision::F32, gpu).has_value());
+  EXPECT_EQ(train::compute_dtype_for(Precision::BF16, gpu), DType::BF16);
+  EXPECT_THROW(train::compute_dtype_for(Precision::BF16, cpu), Error);
+  EXPECT_EQ(train::compute_label(std::nullopt), "f32");
+  EXPECT_EQ(train::compute_label(DType::BF16), "bf16");
+}
+
+TEST(TrainPrecision, Bf16OnTheCpuIsRefusedBeforeAnythingIsWritten) {
+  ScratchDir dir("precision_cpu_bf16");
+  write_face_sets(dir.path(), 4);
+  train::TrainerConfig c = micro_config(dir.path(), 2);
+  c.precision = train::Precision::BF16;
+  try {
+    train::Trainer t(c);
+    FAIL() << "bf16 on the CPU was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("bf16"), std::string::npos) << m;
+    EXPECT_NE(m.find("GPU"), std::string::npos) << m;
+    EXPECT_NE(m.find("f32"), std::string::npos) << m;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() + "/model/options.json"));
+}
+
+TEST(TrainPrecision, CpuRunRecordsF32) {
+  ScratchDir dir("precision_cpu_auto");
+  write_face_sets(dir.path(), 4);
+  train::TrainerConfig c = micro_config(dir.path(), 2);
+  std::vector<std::string> lines;
+  c.log = [&](const std::string& s) { lines.push_back(s); };
+  train::Trainer t(c);
+  EXPECT_FALSE(t.context().compute_dtype.has_value());
+  const train::TrainResult r = t.run();
+  EXPECT_EQ(r.precision, "f32");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.front().find("(f32 compute)"), std::string::npos) << lines.front();
+  const train::TrainState s = train::ModelFolder(c.model_dir).read_state();
+  EXPECT_EQ(s.precision, "f32");
+  // The field round-trips, and a state.json without it (older facet) still reads.
+  EXPECT_EQ(train::train_state_from_json(train::train_state_to_json(s), "state").precision, "f32");
+  train::TrainState old = s;
+  old.precision.clear();
+  EXPECT_EQ(train::train_state_to_json(old).find("precision"), std::string::npos);
+  EXPECT_EQ(train::train_state_from_json(train::train_state_to_json(old), "state").precision, "");
+}
+
+TEST(GpuTrainPrecision, AutoTrainsInBf16WithF32Checkpoints) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  ScratchDir dir("precision_gpu_auto");
+  write_face_sets(dir.path(), 8);
+  train::TrainerConfig c = micro_config(dir.path(), 8);
+  c.cpu = false;
+  train::Trainer t(c);
+  ASSERT_EQ(t.context().compute_dtype, DType::BF16);
+  const train::TrainResult r = t.run();
+  EXPECT_EQ(r.precision, "bf16");
+  EXPECT_TRUE(std::isfinite(r.last_src_loss) && std::isfinite(r.last_dst_loss));
+  EXPECT_EQ(r.nan_skipped, 0);
+  const train::ModelFolder f(c.model_dir);
+  EXPECT_EQ(f.read_state().precision, "bf16");
+  Context ctx(Device::cpu());
+  for (auto& [name, w] : load_safetensors(ctx, f.file(f.read_state().weights_file)).tensors)
+    EXPECT_EQ(w.dtype(), DType::F32) << name << ": master weights stay f32";
+}
