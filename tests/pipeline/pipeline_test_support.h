@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/core/error.h"
 #include "pipeline/faces/align.h"
 
 namespace facet::testing {
@@ -67,6 +69,16 @@ inline std::string run_capture(const std::string& cmd) {
     ::pclose(p);
   }
   return out;
+}
+
+// The message of the facet::Error that f() throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // The facet binary of the same build (bin/facet beside tests/), or "" when it was not built.

@@ -88,14 +88,7 @@ cv::Mat video_frame(const std::string& video, int64_t index) {
   return f.image;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using facet::testing::error_of;
 
 }  // namespace
 

@@ -23,17 +23,6 @@ namespace fs = std::filesystem;
 using merge::MergeStageOptions;
 using merge::MergeStageResult;
 
-// Runs `f` and returns the facet::Error message ("" if nothing was thrown).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 class MergeStage : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -24,21 +24,8 @@ namespace fs = std::filesystem;
 using facet::testing::read_text_file;
 using facet::testing::ScratchDir;
 
-std::string facet_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  for (const fs::path& p : {self.parent_path() / "../../bin/facet", self.parent_path() / "../bin/facet"})
-    if (fs::exists(p)) return fs::canonical(p).string();
-  return "";
-}
-
-#define REQUIRE_FACET(var)                                                   \
-  const std::string var = facet_binary();                                    \
-  if (var.empty()) GTEST_SKIP() << "facet binary not built next to the tests"
-
 TEST(TrainerCli, DryRunOutputHasParameterCounts) {
-  REQUIRE_FACET(bin);
+  FACET_REQUIRE_BINARY(bin);
   ScratchDir dir("trainer_cli_dry");
   const std::string out = facet::testing::run_capture(bin + " train --dry-run --preset tiny --model " + dir.file("m") + " 2>&1");
   EXPECT_NE(out.find("3,164,490"), std::string::npos) << out;
@@ -52,7 +39,7 @@ TEST(TrainerCli, DryRunOutputHasParameterCounts) {
 }
 
 TEST(TrainerCli, SigintSavesAndExitsZeroThenResumes) {
-  REQUIRE_FACET(bin);
+  FACET_REQUIRE_BINARY(bin);
   ScratchDir dir("trainer_cli_sigint");
   facet::testing::write_face_sets(dir.path(), 6, 64);
   const std::string model = dir.file("model"), log = dir.file("log.txt");
@@ -101,7 +88,7 @@ TEST(TrainerCli, SigintSavesAndExitsZeroThenResumes) {
 // --random-hsv-power DFL's range 0..0.3: anything else is a usage error naming the option; the
 // dry run shows the values in effect.
 TEST(TrainerCli, ColourOptionsAreCheckedAndShown) {
-  REQUIRE_FACET(bin);
+  FACET_REQUIRE_BINARY(bin);
   ScratchDir dir("trainer_cli_color");
   const std::string base = bin + " train --dry-run --preset tiny --model " + dir.file("m");
   for (const std::string bad : {" --ct-mode lct", " --ct-mode mkl", " --random-hsv-power 0.5"}) {

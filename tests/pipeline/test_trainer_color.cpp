@@ -26,14 +26,7 @@ using facet::testing::read_text_file;
 using facet::testing::ScratchDir;
 using facet::testing::write_face_sets;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using facet::testing::error_of;
 
 TEST(TrainerColorOptions, RoundTripDefaultsAndOldFiles) {
   TrainRequest req = micro_request(0);
