@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bin/commands.h"
+#include "bin/given_option.h"
 #include "engine/core/error.h"
 #include "pipeline/merge/merge_stage.h"
 #include "pipeline/train/stop_signal.h"
@@ -17,13 +18,6 @@
 namespace facet::cli {
 
 namespace {
-
-template <typename T>
-struct Given {
-  T value{};
-  CLI::Option* opt = nullptr;
-  bool given() const { return opt && opt->count() > 0; }
-};
 
 struct MergeArgs {
   merge::MergeStageOptions opt;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "bin/commands.h"
+#include "bin/given_option.h"
 #include "engine/core/context.h"
 #include "pipeline/train/synthetic_faces.h"
 #include "pipeline/train/trainer.h"
@@ -13,14 +14,6 @@
 namespace facet::cli {
 
 namespace {
-
-// A CLI11 option bound to a plain value; get() is set only when the option was given.
-template <typename T>
-struct Given {
-  T value{};
-  CLI::Option* opt = nullptr;
-  std::optional<T> get() const { return opt && opt->count() > 0 ? std::optional<T>(value) : std::nullopt; }
-};
 
 struct TrainArgs {
   std::string src, dst, model;
