@@ -107,7 +107,7 @@ Action add_train(CLI::App& app, Console& console) {
   s->add_option("--preview-count", a->preview_count, "Faces per side in the preview")->capture_default_str();
   s->add_flag("--cpu", a->cpu, "Train on the CPU even when a GPU is present");
   s->add_flag("--deterministic", a->deterministic, "Bit-identical results run to run (and across resume)");
-  s->add_flag("--faces-on-host", a->faces_on_host, "Keep the faces in host memory (GPU: when they do not fit)");
+  s->add_flag("--faces-on-host", a->faces_on_host, "GPU: keep the faces in pinned host memory, read by the augmentation kernels (automatic when they do not fit in device memory)");
   s->add_option("--precision", a->precision,
                 "Compute precision: auto (bf16 on a GPU, f32 on the CPU), f32 or bf16 (GPU only); weights stay f32")
       ->capture_default_str()

@@ -9,6 +9,7 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/augment.h"
 #if FACET_HAS_CUDA
+#include "engine/cuda/mapped_host_allocator.h"
 #include "kernels/cuda/augment.h"
 #include "kernels/cuda/runtime.h"
 #endif
@@ -51,21 +52,41 @@ void check_mask(const char* what, const Tensor& m, int64_t N, int64_t S, Device 
 
 }  // namespace
 
-FaceBank FaceBank::from_u8(Context& ctx, Device device, const uint8_t* bgr, int64_t count, int64_t resolution,
-                           const float* mask, const float* eyes_mouth) {
+namespace {
+
+void check_u8_args(const uint8_t* bgr, int64_t count, int64_t resolution, const float* mask, const float* eyes_mouth) {
   FACET_CHECK(count >= 1 && resolution >= 1, "FaceBank: need at least one face of positive size, got ", count,
               " faces of ", resolution, " px");
   FACET_CHECK(bgr != nullptr, "FaceBank: no image data");
   FACET_CHECK(!eyes_mouth || mask, "FaceBank: the eyes-mouth mask needs the full-face mask (DFL multiplies them)");
+}
+
+std::shared_ptr<Storage> make_storage(const std::shared_ptr<Allocator>& alloc, size_t bytes, Device device) {
+  auto st = std::make_shared<Storage>();
+  st->bytes = bytes;
+  st->device = device;
+  st->data = alloc->allocate(bytes);
+  st->alloc = alloc;  // set after a successful allocate: a throwing one leaves nothing to free
+  return st;
+}
+
+Tensor tensor_on(std::shared_ptr<Storage> st, const Shape& shape) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::move(st);
+  impl->shape = shape;
+  impl->dtype = DType::F32;
+  return Tensor(std::move(impl));
+}
+
+}  // namespace
+
+FaceBank FaceBank::from_u8(Context& ctx, Device device, const uint8_t* bgr, int64_t count, int64_t resolution,
+                           const float* mask, const float* eyes_mouth) {
+  check_u8_args(bgr, count, resolution, mask, eyes_mouth);
   FaceBank fb;
   fb.count_ = count, fb.res_ = resolution, fb.device_ = device;
-  auto st = std::make_shared<Storage>();
-  st->bytes = static_cast<size_t>(count * resolution * resolution * 3);
-  st->device = device;
-  st->alloc = ctx.allocator(device);
-  st->data = st->alloc->allocate(st->bytes);
-  fb.u8_ = st;
-  copy_to_device(ctx, st->data, bgr, st->bytes, device);
+  fb.u8_ = make_storage(ctx.allocator(device), static_cast<size_t>(count * resolution * resolution * 3), device);
+  copy_to_device(ctx, fb.u8_->data, bgr, fb.u8_->bytes, device);
   auto upload_mask = [&](const float* m) {
     if (!m) return Tensor();
     Tensor t = Tensor::empty(ctx, {count, resolution, resolution, 1}, DType::F32, device);
@@ -74,6 +95,34 @@ FaceBank FaceBank::from_u8(Context& ctx, Device device, const uint8_t* bgr, int6
   };
   fb.mask_ = upload_mask(mask);
   fb.eyes_mouth_ = upload_mask(eyes_mouth);
+  return fb;
+}
+
+FaceBank FaceBank::from_u8_mapped(Context& ctx, const uint8_t* bgr, int64_t count, int64_t resolution,
+                                  const float* mask, const float* eyes_mouth) {
+  check_u8_args(bgr, count, resolution, mask, eyes_mouth);
+  const Device device = ctx.device();
+  FACET_CHECK(device.is_cuda(), "FaceBank: mapped host memory serves a CUDA context, not ", device.str());
+  require_cuda_build("FaceBank::from_u8_mapped");
+  FaceBank fb;
+#if FACET_HAS_CUDA
+  fb.count_ = count, fb.res_ = resolution, fb.device_ = device, fb.mapped_ = true;
+  // One allocator per bank: its stats are this bank's pinned bytes. The storages keep it alive.
+  auto alloc = std::make_shared<MappedHostAllocator>();
+  const size_t pixels = static_cast<size_t>(count * resolution * resolution);
+  fb.u8_ = make_storage(alloc, pixels * 3, device);
+  std::memcpy(fb.u8_->data, bgr, pixels * 3);  // the same address serves host writes and kernel reads
+  auto pin_mask = [&](const float* m) {
+    if (!m) return Tensor();
+    auto st = make_storage(alloc, pixels * sizeof(float), device);
+    std::memcpy(st->data, m, pixels * sizeof(float));
+    return tensor_on(std::move(st), {count, resolution, resolution, 1});
+  };
+  fb.mask_ = pin_mask(mask);
+  fb.eyes_mouth_ = pin_mask(eyes_mouth);
+#else
+  (void)bgr, (void)mask, (void)eyes_mouth;
+#endif
   return fb;
 }
 

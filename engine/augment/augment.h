@@ -29,6 +29,12 @@ class FaceBank {
   // Copies N host faces (BGR uint8, row-major S x S x 3) and optional host masks to `device`.
   static FaceBank from_u8(Context& ctx, Device device, const uint8_t* bgr, int64_t count, int64_t resolution,
                           const float* mask = nullptr, const float* eyes_mouth = nullptr);
+  // The same in page-locked host memory mapped for ctx's CUDA device: for face sets larger than
+  // the device's memory. The augmentation kernels read these faces in place over the bus (a
+  // batch touches a few MB of them), so batches are still built on the device with no host work
+  // and no copy per step. Throws facet::Error when ctx is not on CUDA or pinning fails.
+  static FaceBank from_u8_mapped(Context& ctx, const uint8_t* bgr, int64_t count, int64_t resolution,
+                                 const float* mask = nullptr, const float* eyes_mouth = nullptr);
   // Wraps tensors already in place: images f32 [N,S,S,3]; masks f32 [N,S,S,1] or undefined.
   static FaceBank from_tensors(Tensor images, Tensor mask = {}, Tensor eyes_mouth = {});
 
@@ -36,6 +42,7 @@ class FaceBank {
   int64_t resolution() const { return res_; }
   Device device() const { return device_; }
   bool is_u8() const { return u8_ != nullptr; }
+  bool in_mapped_host_memory() const { return mapped_; }
   const void* image_data() const;
   const float* mask_data() const { return mask_.defined() ? mask_.data_as<float>() : nullptr; }
   const float* eyes_mouth_data() const { return eyes_mouth_.defined() ? eyes_mouth_.data_as<float>() : nullptr; }
@@ -43,6 +50,7 @@ class FaceBank {
  private:
   int64_t count_ = 0, res_ = 0;
   Device device_;
+  bool mapped_ = false;
   std::shared_ptr<Storage> u8_;
   Tensor images_, mask_, eyes_mouth_;
 };

@@ -4,6 +4,9 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "kernels/cuda/check.h"
 
 namespace facet::cuda {
@@ -64,6 +67,18 @@ void* host_malloc_pinned(size_t bytes) {
   return p;
 }
 void host_free_pinned(void* p) { cudaFreeHost(p); }
+void* host_malloc_mapped(size_t bytes) {
+  void* p = nullptr;
+  FACET_CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocMapped | cudaHostAllocPortable));
+  void* d = nullptr;
+  const cudaError_t e = cudaHostGetDevicePointer(&d, p, 0);
+  if (e != cudaSuccess || d != p) {
+    cudaFreeHost(p);
+    throw std::runtime_error(std::string("mapped host memory: the device cannot address it at its host address (") +
+                             (e != cudaSuccess ? cudaGetErrorString(e) : "no unified addressing") + ")");
+  }
+  return p;
+}
 
 void memcpy_h2d(void* dst, const void* src, size_t bytes, void* stream) {
   FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(stream)));

@@ -28,6 +28,12 @@ void* device_malloc(size_t bytes);  // throws std::runtime_error with the CUDA m
 void device_free(void* p);
 void* host_malloc_pinned(size_t bytes);
 void host_free_pinned(void* p);
+// Page-locked host memory mapped into every device's address space (cudaHostAllocMapped |
+// Portable): kernels read it over the bus with ordinary loads. With unified addressing (every
+// 64-bit platform CUDA 13 supports) the device pointer equals the host pointer; this checks that
+// and throws if not, so callers may fill the block with plain host writes. Free with
+// host_free_pinned.
+void* host_malloc_mapped(size_t bytes);
 
 void memcpy_h2d(void* dst, const void* src, size_t bytes, void* stream);
 void memcpy_d2h(void* dst, const void* src, size_t bytes, void* stream);  // synchronous w.r.t. host

@@ -75,7 +75,7 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
   opt_ = make_optimizer(ctx, *params_, rec.spec.optimizer, rec.settings);
   src_bank_ = make_training_bank(ctx, src, true, opt.faces_on_host);
   dst_bank_ = make_training_bank(ctx, dst, true, opt.faces_on_host);
-  if (src_bank_.placement == BankPlacement::Host || dst_bank_.placement == BankPlacement::Host)
+  if (!device_readable(src_bank_.placement) || !device_readable(dst_bank_.placement))
     host_ctx_ = std::make_unique<Context>(Device::cpu(), ctx.seed());
   if (src_aug_.options().rct) setup_colour_transfer(src, dst);
   window_ = std::max<int64_t>(1, opt.loss_window);
@@ -88,16 +88,17 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
 TrainStep::~TrainStep() = default;
 
 // rct reads each src sample's partner face from a dst bank where the src batch is built. Both
-// banks on the device (the normal case) or both on the host: the dst bank itself. Otherwise a
-// copy of the dst images (uint8, no masks: 3 of the 11 bytes a face pixel takes) goes where
-// the src bank is; if the device cannot hold even that, src moves to the host as dst did.
+// banks readable by the device (device or pinned memory: the normal cases) or both on the host:
+// the dst bank itself. Otherwise a copy of the dst images (uint8, no masks: 3 of the 11 bytes a
+// face pixel takes) goes where the src batch is built: to the host for a host src bank; for a
+// device-readable src bank to device memory, else pinned memory, else src moves to the host too.
 void TrainStep::setup_colour_transfer(const HostFaces& src, const HostFaces& dst) {
   const int64_t R = dst.resolution;
-  if (src_bank_.placement == dst_bank_.placement) {
+  if (device_readable(src_bank_.placement) == device_readable(dst_bank_.placement)) {
     src_ct_ = &dst_bank_.bank;
     return;
   }
-  if (src_bank_.placement == BankPlacement::Host) {
+  if (!device_readable(src_bank_.placement)) {
     ct_copy_ = FaceBank::from_u8(*host_ctx_, Device::cpu(), dst.bgr.data(), dst.size(), R);
     src_ct_ = &ct_copy_;
     return;
@@ -105,16 +106,22 @@ void TrainStep::setup_colour_transfer(const HostFaces& src, const HostFaces& dst
   try {
     ct_copy_ = FaceBank::from_u8(ctx_, ctx_.device(), dst.bgr.data(), dst.size(), R);
     src_ct_ = &ct_copy_;
+    return;
+  } catch (const std::exception&) {
+  }
+  try {
+    ct_copy_ = FaceBank::from_u8_mapped(ctx_, dst.bgr.data(), dst.size(), R);
+    src_ct_ = &ct_copy_;
   } catch (const std::exception&) {
     src_bank_ = TrainingBank{};  // free the device copy first
-    src_bank_ = make_training_bank(ctx_, src, true, true);
+    src_bank_ = make_host_training_bank(ctx_, src);
     src_ct_ = &dst_bank_.bank;
   }
 }
 
 void TrainStep::build_batch(const TrainingBank& tb, Augmenter& aug, const std::vector<int32_t>& idx,
                             AugmentedBatch& host, AugmentedBatch& out, const FaceBank* ct) {
-  if (tb.placement == BankPlacement::Device) {
+  if (device_readable(tb.placement)) {
     aug.run(ctx_, tb.bank, idx, out, ct);
     return;
   }

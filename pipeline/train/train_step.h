@@ -35,7 +35,7 @@ enum class NanCheck {
 };
 
 struct TrainStepOptions {
-  bool faces_on_host = false;  // keep the face banks in host memory even on a GPU (else only when they do not fit)
+  bool faces_on_host = false;  // GPU: faces in pinned host memory even when they fit in device memory
   NanCheck nan_check = NanCheck::Auto;
   int64_t loss_window = 10;    // capacity: read_losses() must be called at least this often
 };

@@ -251,8 +251,12 @@ TrainResult Trainer::run() {
                   n.archi.c_str(), n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims,
                   p.rec.spec.optimizer.c_str(), s.lr, s.batch, static_cast<long long>(p.src.size()),
                   static_cast<long long>(p.dst.size()),
-                  p.ts->src_bank().placement == BankPlacement::Host ? " (faces in host memory)" : "");
+                  "");
     p.log(buf);
+    const BankPlacement ps = p.ts->src_bank().placement, pd = p.ts->dst_bank().placement;
+    if (ps != BankPlacement::Device || pd != BankPlacement::Device)
+      p.log(std::string("faces do not fit in device memory: src faces in ") + placement_name(ps) + ", dst faces in " +
+            placement_name(pd));
     if (p.resumed) p.log("at iteration " + std::to_string(p.iteration) + (s.target_iter ? ", target " + std::to_string(s.target_iter) : ""));
   }
   const auto autosave_every = std::chrono::duration<double>(s.autosave_min * 60.0);

@@ -33,7 +33,7 @@ struct TrainerConfig {
   TrainRequest request;
   bool cpu = false;            // train on the CPU even when a GPU is present
   bool deterministic = false;  // bit-identical runs (CPU always; deterministic cuDNN algorithms on GPU)
-  bool faces_on_host = false;  // keep faces in host memory on a GPU
+  bool faces_on_host = false;  // GPU: faces in pinned host memory (see TrainStepOptions)
   Precision precision = Precision::Auto;  // auto: bf16 compute on a GPU, f32 on the CPU (bf16 there is refused)
   NanCheck nan_check = NanCheck::Auto;
   int preview_count = 4;       // faces per side in the preview grid

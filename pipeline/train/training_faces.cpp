@@ -197,20 +197,49 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
   return hf;
 }
 
+namespace {
+constexpr int64_t kBankBytesPerPixel = 3 + 2 * static_cast<int64_t>(sizeof(float));  // BGR u8 + two f32 masks
+}  // namespace
+
+const char* placement_name(BankPlacement p) {
+  switch (p) {
+    case BankPlacement::Device: return "device memory";
+    case BankPlacement::PinnedHost: return "pinned host memory";
+    case BankPlacement::Host: return "host memory (CPU augmentation)";
+  }
+  return "?";
+}
+
 TrainingBank make_training_bank(Context& ctx, const HostFaces& f, bool allow_host_fallback, bool force_host) {
   TrainingBank tb;
   const int64_t R = f.resolution;
-  tb.bytes = f.size() * R * R * (3 + 2 * static_cast<int64_t>(sizeof(float)));
+  tb.bytes = f.size() * R * R * kBankBytesPerPixel;
   const Device dev = ctx.device();
+  const uint8_t* bgr = f.bgr.data();
+  const float *mask = f.mask.data(), *em = f.eyes_mouth.data();
   if (!force_host || dev.is_cpu()) {
     try {
-      tb.bank = FaceBank::from_u8(ctx, dev, f.bgr.data(), f.size(), R, f.mask.data(), f.eyes_mouth.data());
+      tb.bank = FaceBank::from_u8(ctx, dev, bgr, f.size(), R, mask, em);
       tb.placement = BankPlacement::Device;
       return tb;
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       if (dev.is_cpu() || !allow_host_fallback) throw;
     }
   }
+  try {
+    tb.bank = FaceBank::from_u8_mapped(ctx, bgr, f.size(), R, mask, em);
+    tb.placement = BankPlacement::PinnedHost;
+    return tb;
+  } catch (const std::exception&) {
+    // e.g. RLIMIT_MEMLOCK in a container: fall through to pageable memory and CPU batches
+  }
+  return make_host_training_bank(ctx, f);
+}
+
+TrainingBank make_host_training_bank(Context& ctx, const HostFaces& f) {
+  TrainingBank tb;
+  const int64_t R = f.resolution;
+  tb.bytes = f.size() * R * R * kBankBytesPerPixel;
   tb.bank = FaceBank::from_u8(ctx, Device::cpu(), f.bgr.data(), f.size(), R, f.mask.data(), f.eyes_mouth.data());
   tb.placement = BankPlacement::Host;
   return tb;

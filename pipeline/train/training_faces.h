@@ -1,6 +1,7 @@
 // The faces a training run learns from, decoded once into memory at the training resolution with
 // their landmark masks, so that every step builds its batch where the model trains (the
-// augmentation op reads them straight from device memory: the GPU never waits for the CPU).
+// augmentation op reads them straight from device memory, or from mapped pinned host memory
+// when they do not fit: the GPU never waits for the CPU).
 //
 // Sources (a folder per identity):
 //   - a face set as extraction writes it (pipeline/faces/face_set.h): images carrying their own
@@ -58,9 +59,18 @@ void append_face(HostFaces& faces, const std::string& name, const cv::Mat& bgr, 
 // The sidecar's name inside an aligned-image folder.
 inline constexpr const char* kLandmarksSidecar = "landmarks.json";
 
-// Where the bank of a side lives: on the training device (the normal case), or in host memory
-// when it does not fit there; then batches are augmented on the CPU and uploaded each step.
-enum class BankPlacement { Device, Host };
+// Where the bank of a side lives:
+//   Device      in the training device's memory (the normal case; the CPU's memory on the CPU);
+//   PinnedHost  on a GPU, in page-locked host memory mapped for it, when the faces do not fit in
+//               device memory (or --faces-on-host): the device augmentation kernels read the
+//               faces over the bus, so batches are still built on the GPU with no host work;
+//   Host        ordinary host memory, the last resort when the OS refuses to pin that much:
+//               batches are then augmented on the CPU and uploaded each step.
+enum class BankPlacement { Device, PinnedHost, Host };
+const char* placement_name(BankPlacement p);
+
+// The banks the device's augmentation kernels can read (and rct partners they can pair).
+inline bool device_readable(BankPlacement p) { return p != BankPlacement::Host; }
 
 struct TrainingBank {
   FaceBank bank;
@@ -68,9 +78,12 @@ struct TrainingBank {
   int64_t bytes = 0;  // images + masks
 };
 
-// Uploads host faces to ctx's device; with `allow_host_fallback`, a device allocation failure
-// keeps them in host memory instead (force_host skips the attempt).
+// Puts host faces where ctx's device can build batches from them: device memory, else (with
+// `allow_host_fallback`, on a GPU) pinned mapped host memory, else ordinary host memory.
+// `force_host` skips the device attempt.
 TrainingBank make_training_bank(Context& ctx, const HostFaces& faces, bool allow_host_fallback = true,
                                 bool force_host = false);
+// The last resort alone: ordinary host memory, batches built on the CPU.
+TrainingBank make_host_training_bank(Context& ctx, const HostFaces& faces);
 
 }  // namespace facet::train

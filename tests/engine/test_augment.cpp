@@ -504,3 +504,17 @@ TEST(AugmentOp, ReproducibleAllocationFreeAndInRange) {
   rct.rct = true;
   EXPECT_THROW(Augmenter(rct).run(ctx, bank, idx), Error);  // rct needs the dst bank
 }
+
+// Mapped pinned memory serves a GPU that reads faces over the bus; a CPU context has its faces in
+// host memory already, so asking for it there is a caller's mistake and says so.
+TEST(AugmentOp, MappedHostBankNeedsACudaContext) {
+  Context ctx(Device::cpu(), 1);
+  const std::vector<uint8_t> bgr(2 * 16 * 16 * 3, 128);
+  try {
+    (void)FaceBank::from_u8_mapped(ctx, bgr.data(), 2, 16);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mapped host memory serves a CUDA context, not cpu"), std::string::npos)
+        << e.what();
+  }
+}

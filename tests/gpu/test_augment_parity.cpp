@@ -1,7 +1,8 @@
 // GPU-vs-CPU parity of the training augmentation: the same context seed and offset give the same
 // parameters (generated on the device by the shared code) and the same pixels, for uint8 and f32
 // face banks, f32 and bf16 outputs, the w < 64 path, rct and HSV, and batches larger than one
-// launch. Without a CUDA device every test is SKIPPED.
+// launch; and a bank in mapped pinned host memory gives the same bits as one in device memory.
+// Without a CUDA device every test is SKIPPED.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -131,3 +132,38 @@ TEST(GpuAugment, SmallResolutionPath) { run_case({"w<64", 64, 40, 4, true, false
 TEST(GpuAugment, RctAndHsv) { run_case({"rct+hsv", 80, 64, 5, true, true, 0.1, DType::F32, 2e-3, false}); }
 TEST(GpuAugment, DflQuirks) { run_case({"dfl quirks", 96, 64, 6, true, false, 0.0, DType::F32, 2e-4, true}); }
 TEST(GpuAugment, BatchLargerThanOneLaunch) { run_case({"B=300", 24, 16, 300, false, false, 0.05, DType::F32, 2e-3, false}); }
+
+// Faces too many for device memory live in mapped pinned host memory, read by the same kernels
+// over the bus: the batches must be bit-identical to a device-memory bank's, with rct partners
+// read from a mapped dst bank too, and the bank's bytes must not come from the device allocator.
+TEST(GpuAugment, MappedHostBankMatchesDeviceBank) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const Faces f = make_faces(7, 96, 5), d = make_faces(4, 96, 6);
+  Context gpu(Device::cuda(0), 7);
+  const size_t device_before = gpu.memory_stats(gpu.device()).current_bytes;
+  FaceBank mapped = FaceBank::from_u8_mapped(gpu, f.u8.data(), f.n, f.s, f.mask.data(), f.em.data());
+  FaceBank mapped_dst = FaceBank::from_u8_mapped(gpu, d.u8.data(), d.n, d.s);
+  EXPECT_EQ(gpu.memory_stats(gpu.device()).current_bytes, device_before) << "a mapped bank took device memory";
+  EXPECT_TRUE(mapped.in_mapped_host_memory());
+  EXPECT_EQ(mapped.device(), gpu.device());
+  FaceBank device = FaceBank::from_u8(gpu, gpu.device(), f.u8.data(), f.n, f.s, f.mask.data(), f.em.data());
+  FaceBank device_dst = FaceBank::from_u8(gpu, gpu.device(), d.u8.data(), d.n, d.s);
+  EXPECT_FALSE(device.in_mapped_host_memory());
+
+  AugmentOptions o;
+  o.resolution = 64;
+  o.random_flip = true, o.hsv_power = 0.1, o.rct = true;
+  const std::vector<int32_t> idx = {6, 0, 3, 3, 1, 5};
+  Augmenter am(o), ad(o);
+  for (int batch = 0; batch < 2; ++batch) {
+    gpu.set_rng_state(7, 1000 + 4096 * batch);
+    AugmentedBatch om = am.run(gpu, mapped, idx, &mapped_dst);
+    gpu.set_rng_state(7, 1000 + 4096 * batch);
+    AugmentedBatch od = ad.run(gpu, device, idx, &device_dst);
+    EXPECT_EQ(am.last_rct_partners(), ad.last_rct_partners());
+    EXPECT_EQ(om.warped.to_double(gpu), od.warped.to_double(gpu)) << "batch " << batch;
+    EXPECT_EQ(om.target.to_double(gpu), od.target.to_double(gpu)) << "batch " << batch;
+    EXPECT_EQ(om.mask.to_double(gpu), od.mask.to_double(gpu)) << "batch " << batch;
+    EXPECT_EQ(om.eyes_mouth.to_double(gpu), od.eyes_mouth.to_double(gpu)) << "batch " << batch;
+  }
+}
