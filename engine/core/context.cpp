@@ -1,6 +1,7 @@
 #include "engine/core/context.h"
 
 #include "engine/core/error.h"
+#include "engine/memory/caching_allocator.h"
 #include "facet_config.h"
 #if FACET_HAS_CUDA
 #include "engine/cuda/caching_allocator.h"
@@ -25,13 +26,13 @@ bool cuda_available() {
 }
 
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
-  cpu_alloc_ = std::make_shared<CpuAllocator>();
+  cpu_alloc_ = make_cpu_allocator();
   if (device.is_cuda()) {
 #if FACET_HAS_CUDA
     FACET_CHECK(cuda::device_count() > device.index, "no CUDA device ", device.index,
                 " is available (found ", cuda::device_count(), "); use the CPU instead");
     cuda_ = std::make_unique<cuda::Handles>(cuda::create_handles(device.index));
-    cuda_alloc_ = std::make_shared<CudaCachingAllocator>(device.index);
+    cuda_alloc_ = make_cuda_allocator();
     conv_cache_ = std::make_unique<cuda::ConvAlgoCache>();
 #else
     throw Error("this build of facet has no CUDA backend; rebuild with -DFACET_CUDA=ON or use the CPU");

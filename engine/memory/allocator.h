@@ -1,10 +1,9 @@
-// Allocator interface and usage statistics. The CPU allocator hands out 64-byte aligned
-// blocks; the CUDA one (engine/cuda/caching_allocator.h) caches blocks so that a steady-state
-// training step calls neither cudaMalloc nor cudaFree.
+// Allocator interface and usage statistics. Contexts use caching allocators for host and device
+// memory (engine/memory/caching_allocator.h), so that a steady-state training step calls neither
+// malloc nor cudaMalloc.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 
 namespace facet {
 
@@ -23,20 +22,6 @@ class Allocator {
   virtual void deallocate(void* p, size_t bytes) = 0;
   virtual MemoryStats stats() const = 0;
   virtual void reset_peak() = 0;
-};
-
-// 64-byte aligned host memory (cache lines, AVX-512 loads). Not cached: the OS allocator is fast
-// enough for the CPU backend, and a plain free keeps leaks visible to sanitizers.
-class CpuAllocator final : public Allocator {
- public:
-  void* allocate(size_t bytes) override;
-  void deallocate(void* p, size_t bytes) override;
-  MemoryStats stats() const override;
-  void reset_peak() override;
-
- private:
-  mutable std::mutex mu_;
-  MemoryStats st_;
 };
 
 }  // namespace facet
