@@ -2,7 +2,6 @@
 // (pipeline/extract/extract.h; docs/extract.md). Ctrl-C stops cleanly: what was extracted is kept
 // and the same command resumes.
 #include <dlfcn.h>
-#include <malloc.h>
 
 #include <cstdlib>
 #include <memory>
@@ -92,11 +91,6 @@ Action add_extract(CLI::App& app, Console& console) {
     if (!a->start.empty()) extract::apply_range_bound(a->start, false, o.select);
     if (!a->end.empty()) extract::apply_range_bound(a->end, true, o.select);
 
-    // The engine's CPU allocator frees every activation back to malloc; with glibc's default
-    // thresholds the larger ones go back to the kernel and come back as fresh page faults on the
-    // next batch. Keeping freed memory in the heap makes the CPU nets about 1.5x faster here.
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     // The CPU workers (one per core) each run their own nets; OpenBLAS threads inside their GEMMs
     // would only fight them for the same cores, and the GEMMs of these small nets are too small to
     // gain from threads anyway (measured: 10-25% more CPU time and slower, even with one worker).

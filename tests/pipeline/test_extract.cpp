@@ -10,7 +10,6 @@
 // bounds: mean <= 0.4%, max <= 1.5%.
 #include <gtest/gtest.h>
 
-#include <malloc.h>
 
 #include <cmath>
 #include <filesystem>
@@ -47,10 +46,6 @@ std::string assets_dir() {
 }
 
 ExtractOptions base_options(const std::string& input, const std::string& out) {
-  // The engine frees activations to malloc; keep them in the heap (as the CLI does) so the CPU
-  // nets do not page-fault on every batch.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   ExtractOptions o;
   o.input = input;
   o.output_dir = out;
