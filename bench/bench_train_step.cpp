@@ -108,6 +108,7 @@ struct TrainBench {
     src_aug.run(ctx, src_bank, src_idx, src_batch);
     dst_aug.run(ctx, dst_bank, dst_idx, dst_batch);
     params->zero_grad(ctx);
+    MasterCastScope casts(ctx, *params);  // bf16: the masters cast once per step (as TrainStep does)
     models::SaehdPredictions p = model->train_forward(ctx, src_batch.warped, dst_batch.warped);
     models::SaehdSideLoss ls = models::saehd_side_loss(ctx, loss_cfg, src_batch.target, p.src_src.image,
                                                        p.src_src.mask, src_batch.mask, src_batch.eyes_mouth);

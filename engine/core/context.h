@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include "engine/autograd/tape.h"
 #include "engine/core/device.h"
@@ -62,6 +63,10 @@ class Context {
   // GPU training uses BF16 over f32 masters; CPU tests use F32 over f64 masters. Unset (the
   // default): every op runs in its inputs' dtype, bit-identical to a build without this field.
   std::optional<DType> compute_dtype;
+
+  // The masters already cast to compute_dtype for this step, by master (ParameterBuffer's
+  // MasterCastScope fills and clears it); autocast takes a master's copy from here when present.
+  std::unordered_map<const TensorImpl*, Tensor> master_casts;
 
   void synchronize();  // waits for queued device work (never called inside a training step)
 

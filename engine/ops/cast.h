@@ -14,7 +14,9 @@ namespace facet {
 Tensor cast_to(Context& ctx, const Tensor& x, DType dt);
 
 // x cast to ctx.compute_dtype when one is set; otherwise (or for an undefined x, e.g. a missing
-// bias) x itself. What the parameterised layers call on their input and their weights.
+// bias) x itself. What the parameterised layers call on their input and their weights. A master
+// weight already cast for this step (ctx.master_casts, engine/optim/parameter_buffer.h:
+// MasterCastScope) is taken from there: same values, no kernel.
 Tensor autocast(Context& ctx, const Tensor& x);
 
 }  // namespace facet

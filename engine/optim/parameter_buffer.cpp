@@ -63,4 +63,28 @@ Tensor ParameterBuffer::view_of(const Tensor& flat, size_t i) const {
 
 void ParameterBuffer::zero_grad(Context& ctx) { grads_.fill_zero(ctx); }
 
+const Tensor& ParameterBuffer::cast_masters(Context& ctx, DType dt) {
+  cast_ = params_.cast(ctx, dt);  // the previous step's block comes back from the caching allocator
+  return cast_;
+}
+
+Tensor ParameterBuffer::cast_view(size_t i) const {
+  FACET_CHECK(cast_.defined() && i < tensors_.size(), "ParameterBuffer::cast_view: no cast of tensor ", i);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = cast_.impl()->storage;
+  impl->offset = cast_.impl()->offset + static_cast<size_t>(offsets_[i]) * dtype_size(cast_.dtype());
+  impl->shape = tensors_[i].shape();
+  impl->dtype = cast_.dtype();
+  return Tensor(std::move(impl));
+}
+
+MasterCastScope::MasterCastScope(Context& ctx, ParameterBuffer& params) : ctx_(ctx) {
+  ctx_.master_casts.clear();
+  if (!ctx.compute_dtype || *ctx.compute_dtype == params.dtype()) return;
+  params.cast_masters(ctx, *ctx.compute_dtype);
+  for (size_t i = 0; i < params.size(); ++i) ctx_.master_casts[params.tensors()[i].impl().get()] = params.cast_view(i);
+}
+
+MasterCastScope::~MasterCastScope() { ctx_.master_casts.clear(); }
+
 }  // namespace facet

@@ -44,11 +44,34 @@ class ParameterBuffer {
 
   void zero_grad(Context& ctx);  // one memset over the flat gradient buffer
 
+  // The masters cast to `dt` by one kernel over the flat buffer (kept until the next call), and
+  // tensor i's slice of it. For MasterCastScope.
+  const Tensor& cast_masters(Context& ctx, DType dt);
+  Tensor cast_view(size_t i) const;
+
  private:
-  Tensor params_, grads_;
+  Tensor params_, grads_, cast_;
   std::vector<Tensor> tensors_;
   std::vector<int64_t> offsets_;
   int64_t count_ = 0;
+};
+
+// Mixed precision, once per step: while a scope lives, the masters are cast to ctx.compute_dtype
+// by one kernel over the flat buffer, and autocast (engine/ops/cast.h) of a master takes its slice
+// instead of launching a cast at every use (a layer per call, and the shared encoder runs on both
+// sides). The values are the masters' when the scope opened, so open it after the optimizer step
+// and close it before the next one: around one forward and backward. Bit-identical to casting in
+// the layers (the same elementwise rounding). Without a compute dtype, or when the masters already
+// have it, it does nothing.
+class MasterCastScope {
+ public:
+  MasterCastScope(Context& ctx, ParameterBuffer& params);
+  ~MasterCastScope();
+  MasterCastScope(const MasterCastScope&) = delete;
+  MasterCastScope& operator=(const MasterCastScope&) = delete;
+
+ private:
+  Context& ctx_;
 };
 
 }  // namespace facet

@@ -6,6 +6,7 @@
 #include "engine/autograd/tape.h"
 #include "engine/core/error.h"
 #include "engine/ops/elementwise.h"
+#include "engine/optim/parameter_buffer.h"
 
 namespace facet::train {
 
@@ -152,6 +153,9 @@ bool TrainStep::step(int64_t iteration) {
   if (on_batch) on_batch(iteration, src_batch_, dst_batch_);
 
   params_->zero_grad(ctx_);
+  // Under mixed precision the masters are cast once here, not in every layer call. The copy goes
+  // stale at opt_->step below, and the scope closes with this function, before any other forward.
+  MasterCastScope casts(ctx_, *params_);
   models::SaehdPredictions p = model_->train_forward(ctx_, src_batch_.warped, dst_batch_.warped);
   models::SaehdSideLoss ls = models::saehd_side_loss(ctx_, loss_cfg_, src_batch_.target, p.src_src.image,
                                                      p.src_src.mask, src_batch_.mask, src_batch_.eyes_mouth);

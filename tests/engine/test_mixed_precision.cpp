@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "engine/autograd/tape.h"
@@ -220,7 +221,7 @@ TEST_P(MixedPrecisionSaehd, F32ComputeOverF64MastersMatchesF64) {
   const Tensor msk = rand64(ctx, {2, 64, 64, 1}, 0, 1);
   const SaehdLossConfig lc = SaehdLossConfig::for_resolution(64);
 
-  auto run = [&](std::optional<DType> compute) {
+  auto run = [&](std::optional<DType> compute, bool cast_once = false) {
     ComputeDtypeGuard g(ctx, compute);
     Tensor flat = params.params();
     flat.copy_from(ctx, start);
@@ -228,6 +229,8 @@ TEST_P(MixedPrecisionSaehd, F32ComputeOverF64MastersMatchesF64) {
     AdaBeliefOptions ao;
     ao.lr = 1e-3;
     AdaBelief opt(ctx, params, ao);
+    std::optional<MasterCastScope> scope;
+    if (cast_once) scope.emplace(ctx, params);
     SaehdPredictions p = model->train_forward(ctx, src, dst);
     for (const Tensor& t : {p.src_src.image, p.src_src.mask, p.dst_dst.image, p.dst_dst.mask})
       EXPECT_EQ(t.dtype(), DType::F64) << "outputs come back in the batch's dtype";
@@ -239,6 +242,8 @@ TEST_P(MixedPrecisionSaehd, F32ComputeOverF64MastersMatchesF64) {
     EXPECT_EQ(obj.dtype(), DType::F64) << "the loss and its reduction stay in the masters' dtype";
     r.loss = obj.to_double(ctx)[0];
     backward(ctx, obj);
+    scope.reset();
+    EXPECT_TRUE(ctx.master_casts.empty()) << "the scope clears the casts it made";
     EXPECT_EQ(params.grads().dtype(), DType::F64);
     r.grads = params.grads().to_double(ctx);
     opt.step(ctx);
@@ -247,7 +252,7 @@ TEST_P(MixedPrecisionSaehd, F32ComputeOverF64MastersMatchesF64) {
     return r;
   };
 
-  const SaehdRun ref = run(std::nullopt), mix = run(DType::F32);
+  const SaehdRun ref = run(std::nullopt), mix = run(DType::F32), once = run(DType::F32, true);
   EXPECT_EQ(ref.casts, 0u) << "no compute dtype: nothing is cast";
   EXPECT_GT(mix.casts, 0u);
   // (a) the loss, to float tolerance (and not bit-equal: the f32 path really ran)
@@ -269,6 +274,11 @@ TEST_P(MixedPrecisionSaehd, F32ComputeOverF64MastersMatchesF64) {
   }
   EXPECT_GT(moved, 1e-4);
   EXPECT_LT(std::sqrt(diff / norm), 1e-4) << archi;
+  // (d) casting the masters once per step (MasterCastScope) changes no bit of any of it
+  EXPECT_EQ(once.casts, mix.casts) << "every use of a master is still a cast node";
+  EXPECT_EQ(once.loss, mix.loss);
+  EXPECT_EQ(once.grads, mix.grads);
+  EXPECT_EQ(once.update, mix.update);
 }
 
 INSTANTIATE_TEST_SUITE_P(Archis, MixedPrecisionSaehd, ::testing::Values("df-ud", "liae-udt"),
