@@ -16,13 +16,13 @@ namespace facet::cli {
 namespace {
 
 struct TrainArgs {
-  std::string src, dst, model;
+  std::string src, dst, model, pretrain_faces;
   Given<std::string> preset, face_type, archi, optimizer, ct_mode;
   Given<int> resolution, ae_dims, e_dims, d_dims, d_mask_dims, batch, backups;
   Given<int64_t> iters, preview_every, status_every;
   Given<uint64_t> seed;
   Given<double> lr, autosave_min, random_hsv_power;
-  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment;
+  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment, pretrain;
   bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
   int preview_count = 4;
   int synthetic = 0;
@@ -40,6 +40,7 @@ struct TrainArgs {
     r.src_flip = src_flip.get(), r.dst_flip = dst_flip.get(), r.masked_training = masked.get();
     r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
     r.random_hsv_power = random_hsv_power.get(), r.ct_mode = ct_mode.get();
+    r.pretrain = pretrain.get();
     return r;
   }
 };
@@ -100,6 +101,10 @@ Action add_train(CLI::App& app, Console& console) {
   a->ct_mode.opt = s->add_option("--ct-mode", a->ct_mode.value,
                                  "Colour transfer of src faces toward random dst faces: none (default) or rct")
                        ->check(CLI::IsMember({"none", "rct"}));
+  a->pretrain.opt = s->add_flag("--pretrain,!--no-pretrain", a->pretrain.value,
+                                "DFL pretraining on one generic face set (--pretrain-faces); --no-pretrain ends it: "
+                                "inter re-initialised, iteration back to 0");
+  s->add_option("--pretrain-faces", a->pretrain_faces, "The generic face set both sides use while pretraining");
   a->autosave_min.opt = s->add_option("--autosave-min", a->autosave_min.value, "Autosave every N minutes (default 25, 0 = off)");
   a->backups.opt = s->add_option("--backups", a->backups.value, "Keep the last K backups (default 2, 0 = none)");
   a->preview_every.opt = s->add_option("--preview-every", a->preview_every.value, "Preview grid every N iterations (default 200)");
@@ -117,8 +122,10 @@ Action add_train(CLI::App& app, Console& console) {
   s->add_flag("--dry-run", a->dry_run, "Print the architecture, parameter counts and FLOPs, then exit");
   return [a, &console]() {
     if (a->dry_run) return dry_run(*a, console);
-    if (a->src.empty() || a->dst.empty() || a->model.empty()) {
-      console.error("--src, --dst and --model are required (see facet train --help)");
+    // Pretraining reads --pretrain-faces instead of --src / --dst (the trainer checks which one
+    // the model's settings need and names what is missing).
+    if (a->model.empty() || ((a->src.empty() || a->dst.empty()) && a->pretrain_faces.empty())) {
+      console.error("--model and either --src and --dst, or --pretrain-faces, are required (see facet train --help)");
       return 2;
     }
     if (a->synthetic > 0) {
@@ -129,7 +136,7 @@ Action add_train(CLI::App& app, Console& console) {
       console.info("wrote " + std::to_string(a->synthetic) + " synthetic faces each into " + a->src + " and " + a->dst);
     }
     train::TrainerConfig cfg;
-    cfg.src_dir = a->src, cfg.dst_dir = a->dst, cfg.model_dir = a->model;
+    cfg.src_dir = a->src, cfg.dst_dir = a->dst, cfg.model_dir = a->model, cfg.pretrain_dir = a->pretrain_faces;
     cfg.request = a->request();
     cfg.cpu = a->cpu, cfg.deterministic = a->deterministic, cfg.faces_on_host = a->faces_on_host;
     cfg.preview_count = a->preview_count;

@@ -157,14 +157,20 @@ bool train_step(const SwapOptions& o, bool gpu, const SwapReport& rep, SwapResul
   const bool timed = o.train_minutes > 0 || o.iterations <= 0;
   const double budget = (o.train_minutes > 0 ? o.train_minutes : 60.0) * 60.0;
   const double spent = read_seconds(spent_file);
+  // A model pretrained on a generic face set (facet train --pretrain) meets its pair here: its
+  // pretraining ends (inter re-initialised, iteration 0; see pipeline/train/pretrain.h) and it
+  // trains on the workspace's faces, so neither its iteration nor its target counts yet.
+  const bool ends_pretrain = folder.has_checkpoint() && folder.read_options().settings.pretrain;
   int64_t iteration = 0, target = o.iterations;
-  if (folder.has_checkpoint()) {
+  if (folder.has_checkpoint() && !ends_pretrain) {
     iteration = folder.read_state().iteration;
     if (target <= 0) target = folder.read_options().settings.target_iter;
   }
   r.iteration = iteration;
   std::string skip;
-  if (folder.has_checkpoint() && target > 0 && iteration >= target)
+  if (ends_pretrain)
+    say(rep, "train: the model in " + r.model_dir + " was pretraining: pretraining ends, training on this workspace's faces");
+  else if (folder.has_checkpoint() && target > 0 && iteration >= target)
     skip = "skipped: the model is at iteration " + std::to_string(iteration) + ", target " + std::to_string(target);
   else if (folder.has_checkpoint() && timed && spent >= budget)
     skip = fmt("skipped: %.1f of %.1f minutes of training already done", spent / 60.0, budget / 60.0);
@@ -183,6 +189,7 @@ bool train_step(const SwapOptions& o, bool gpu, const SwapReport& rep, SwapResul
     cfg.request.status_every = gpu ? 100 : 20;
     cfg.request.autosave_min = 5.0;
   }
+  cfg.request.pretrain = false;  // swap trains on the pair (no change for a model that never pretrained)
   if (o.iterations > 0) cfg.request.target_iter = o.iterations;
   if (o.batch > 0) cfg.request.batch = o.batch;
   auto budget_hit = std::make_shared<bool>(false);

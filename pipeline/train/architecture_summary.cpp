@@ -34,7 +34,8 @@ std::string architecture_summary(const ModelRecord& rec) {
                 rec.settings.lr, rec.settings.lr_dropout ? ", lr_dropout" : "", rec.settings.clipgrad ? ", clipgrad" : "",
                 rec.settings.batch);
   out += buf;
-  const TrainSettings& s = rec.settings;
+  const TrainSettings s = pretrain_overrides(rec.settings);
+  if (s.pretrain) out += "pretraining: one generic face set for both sides (random_warp off, flips on, no hsv/ct/lr_dropout)\n";
   if (s.augment)
     std::snprintf(buf, sizeof buf, "augmentation: random_warp %s, src_flip %s, dst_flip %s, random_hsv_power %g, ct_mode %s\n",
                   s.random_warp ? "on" : "off", s.src_flip ? "on" : "off", s.dst_flip ? "on" : "off", s.random_hsv_power,

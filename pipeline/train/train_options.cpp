@@ -99,6 +99,7 @@ void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
   set("augment", s.augment, req.augment);
   set("random_hsv_power", s.random_hsv_power, req.random_hsv_power);
   set("ct_mode", s.ct_mode, req.ct_mode);
+  set("pretrain", s.pretrain, req.pretrain);
   set("autosave_min", s.autosave_min, req.autosave_min);
   set("backups", s.backups, req.backups);
   set("preview_every", s.preview_every, req.preview_every);
@@ -119,6 +120,7 @@ json settings_json(const TrainSettings& s) {
           {"augment", s.augment},
           {"random_hsv_power", s.random_hsv_power},
           {"ct_mode", s.ct_mode},
+          {"pretrain", s.pretrain},
           {"autosave_min", s.autosave_min},
           {"backups", s.backups},
           {"preview_every", s.preview_every},
@@ -260,6 +262,7 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     get_if(t, "augment", s.augment);
     get_if(t, "random_hsv_power", s.random_hsv_power);  // absent in older files: the defaults (off)
     get_if(t, "ct_mode", s.ct_mode);
+    get_if(t, "pretrain", s.pretrain);  // absent in older files: off
     get_if(t, "autosave_min", s.autosave_min);
     get_if(t, "backups", s.backups);
     get_if(t, "preview_every", s.preview_every);
@@ -275,6 +278,17 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
   } catch (const std::logic_error& e) {  // stoull
     throw Error(detail::concat(what, ": malformed model options (", e.what(), ")"));
   }
+}
+
+TrainSettings pretrain_overrides(const TrainSettings& s) {
+  if (!s.pretrain) return s;
+  TrainSettings e = s;
+  e.random_warp = false;
+  e.src_flip = e.dst_flip = true;
+  e.random_hsv_power = 0;
+  e.ct_mode = "none";
+  e.lr_dropout = false;
+  return e;
 }
 
 models::SaehdOptions loss_options(const ModelRecord& r) {

@@ -41,6 +41,7 @@ struct TrainSettings {  // changeable on resume
   bool augment = true;            // false: un-augmented batches (network input = target), for debugging
   double random_hsv_power = 0;    // DFL random_hsv_power: HSV jitter of the src network input, 0..0.3 (0 = off)
   std::string ct_mode = "none";   // DFL ct_mode: colour transfer of src faces toward random dst faces (none | rct)
+  bool pretrain = false;          // DFL pretrain: both sides from one generic face set (see pretrain_overrides)
   double autosave_min = 25;       // DFL Trainer.py; 0 = off
   int backups = 2;                // keep the last K backups in <model>/backups/ (0 = none)
   int64_t preview_every = 200;    // iterations between preview grids (0 = only when saving)
@@ -71,6 +72,7 @@ struct TrainRequest {
   std::optional<double> lr, autosave_min, random_hsv_power;
   std::optional<std::string> ct_mode;
   std::optional<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked_training, eyes_mouth_prio, augment;
+  std::optional<bool> pretrain;
 };
 
 // A new model's record: preset (default "saehd") then the request's options, validated.
@@ -89,6 +91,18 @@ void check_ct_mode(const std::string& mode);
 
 std::string model_record_to_json(const ModelRecord& r);
 ModelRecord model_record_from_json(const std::string& text, const std::string& what);
+
+// The settings a step trains with. In pretrain mode DFL (SAEHD Model.py L229-244) turns random
+// warp off, both flips on, HSV jitter and the style losses off, and does not apply lr_dropout;
+// facet also turns colour transfer off (both sides come from the same set). The stored settings
+// keep the user's choices, which apply again once pretraining ends.
+TrainSettings pretrain_overrides(const TrainSettings& s);
+
+// True when this resume ends pretraining (stored on, now off): DFL then restarts the iteration
+// count at 0 and re-initialises the inter part(s), keeping encoder and decoders.
+inline bool pretraining_ends(const ModelRecord& stored, const ModelRecord& now) {
+  return stored.settings.pretrain && !now.settings.pretrain;
+}
 
 // Effective SAEHD options for the loss (the network's, with the current loss switches).
 models::SaehdOptions loss_options(const ModelRecord& r);

@@ -16,7 +16,7 @@ namespace {
 // (reference deepfacelab.md §4.1, §4.3). Neither changes how many random words a sample takes, so
 // switching them on resume leaves the random stream (indices, geometry) where it was.
 AugmentOptions side_augment(const ModelRecord& rec, bool src_side) {
-  const TrainSettings& s = rec.settings;
+  const TrainSettings s = pretrain_overrides(rec.settings);
   AugmentOptions a;
   a.resolution = rec.spec.net.resolution;
   a.output_dtype = DType::F32;  // targets feed the f32 loss; under bf16 compute the model casts its input
@@ -38,7 +38,8 @@ AugmentOptions side_augment(const ModelRecord& rec, bool src_side) {
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(Context& ctx, ParameterBuffer& params, const std::string& name,
-                                          const TrainSettings& s) {
+                                          const TrainSettings& settings) {
+  const TrainSettings s = pretrain_overrides(settings);
   const OptimizerOptions base = dfl_options(s.lr, s.lr_dropout, s.clipgrad);
   if (name == "adabelief") {
     AdaBeliefOptions o;

@@ -12,6 +12,7 @@
 #include "engine/core/error.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/train/loss_history.h"
+#include "pipeline/train/pretrain.h"
 #include "pipeline/train/preview.h"
 #include "pipeline/train/stop_signal.h"
 
@@ -162,11 +163,13 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   const Device device = (!p.cfg.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
   const std::optional<DType> compute = compute_dtype_for(p.cfg.precision, device);  // bf16 on a CPU throws here
   const bool has_ckpt = p.folder.has_checkpoint();
+  bool ends_pretrain = false;
   if (p.folder.has_options()) {
     const ModelRecord stored = p.folder.read_options();
     const TrainState st = has_ckpt ? p.folder.read_state() : TrainState{};
     p.rec = resume_model_record(stored, p.cfg.request, st.iteration);
     if (has_ckpt) p.state = st, p.resumed = true;
+    ends_pretrain = has_ckpt && pretraining_ends(stored, p.rec);
   } else {
     FACET_CHECK(!has_ckpt, p.cfg.model_dir, ": has state.json but no options.json; refusing to guess the model");
     p.rec = new_model_record(p.cfg.request, device);
@@ -178,10 +181,19 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   LoadFacesOptions lo;
   lo.resolution = p.rec.spec.net.resolution;
   lo.face_type = faces::parse_face_type(p.rec.spec.net.face_type);
-  for (auto [dir, out, side] : {std::tuple{&p.cfg.src_dir, &p.src, "src"}, std::tuple{&p.cfg.dst_dir, &p.dst, "dst"}}) {
-    FACET_CHECK(!dir->empty(), "train: --", side, " (a face set folder) is required");
-    *out = load_training_faces(*dir, lo);
-    for (const auto& s : out->skipped) p.log(std::string("skipped ") + side + " face " + s.filename + ": " + s.reason);
+  if (p.rec.settings.pretrain) {
+    // DFL's pretraining: one generic face set feeds both sides.
+    FACET_CHECK(!p.cfg.pretrain_dir.empty(), "train: this model is pretraining: give the generic face set with "
+                "--pretrain-faces DIR (or end pretraining with --no-pretrain and give --src and --dst)");
+    p.src = load_training_faces(p.cfg.pretrain_dir, lo);
+    for (const auto& s : p.src.skipped) p.log("skipped pretrain face " + s.filename + ": " + s.reason);
+    p.dst = p.src;
+  } else {
+    for (auto [dir, out, side] : {std::tuple{&p.cfg.src_dir, &p.src, "src"}, std::tuple{&p.cfg.dst_dir, &p.dst, "dst"}}) {
+      FACET_CHECK(!dir->empty(), "train: --", side, " (a face set folder) is required");
+      *out = load_training_faces(*dir, lo);
+      for (const auto& s : out->skipped) p.log(std::string("skipped ") + side + " face " + s.filename + ": " + s.reason);
+    }
   }
 
   TrainStepOptions so;
@@ -202,7 +214,14 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
                                  ": copy one's files over the model folder to continue from it)"));
     }
     p.ctx->set_rng_state(p.state.rng_seed, p.state.rng_offset);
-    if (p.state.src_faces == p.src.size() && p.state.dst_faces == p.dst.size()) {
+    if (ends_pretrain) {
+      // A seed of its own for the fresh parts, so the same model ends pretraining the same way.
+      const auto parts = reset_after_pretrain(*p.ctx, p.ts->model(), p.rec.spec.net, p.rec.spec.seed ^ 0x9e3779b97f4a7c15ull);
+      std::string names;
+      for (const std::string& n : parts) names += (names.empty() ? "" : " and ") + n;
+      p.log("pretraining ended at iteration " + std::to_string(p.state.iteration) + ": " + names +
+            " re-initialised, encoder and decoder(s) kept; the iteration count restarts at 0 (as in DeepFaceLab)");
+    } else if (p.state.src_faces == p.src.size() && p.state.dst_faces == p.dst.size()) {
       p.ts->src_sampler().restore(p.state.rng_seed, p.state.src_sampler);
       p.ts->dst_sampler().restore(p.state.rng_seed, p.state.dst_sampler);
     } else {
@@ -211,11 +230,24 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
             std::to_string(p.dst.size()) + " faces): new epochs start now");
     }
     p.ts->mark_verified();
-    p.iteration = p.state.iteration;
+    p.iteration = ends_pretrain ? 0 : p.state.iteration;
     p.train_seconds = p.state.train_seconds;
   }
-  p.folder.write_options(p.rec);
-  p.history.open(p.folder.loss_csv_path(), p.resumed ? p.state.loss_csv_bytes : -1);
+  if (ends_pretrain) {
+    // The pretraining loss history is kept beside the new one, which starts at iteration 1. The
+    // checkpoint of iteration 0 is written before options.json records the end of pretraining:
+    // a crash in between repeats this (the same fresh weights), never mixes the two.
+    const std::string pre = p.folder.file("loss_history_pretrain.csv");
+    std::error_code ec;
+    fs::remove(pre, ec);
+    fs::rename(p.folder.loss_csv_path(), pre, ec);
+    p.history.open(p.folder.loss_csv_path(), -1);
+    p.save(false);
+    p.folder.write_options(p.rec);
+  } else {
+    p.folder.write_options(p.rec);
+    p.history.open(p.folder.loss_csv_path(), p.resumed ? p.state.loss_csv_bytes : -1);
+  }
   p.prev_src = preview_faces(*p.ctx, p.src, p.cfg.preview_count);
   p.prev_dst = preview_faces(*p.ctx, p.dst, p.cfg.preview_count);
   // The face banks hold their own copies now: release the decoded pixels (names stay).
@@ -253,6 +285,9 @@ TrainResult Trainer::run() {
                   static_cast<long long>(p.dst.size()),
                   "");
     p.log(buf);
+    if (s.pretrain)
+      p.log("pretraining on " + p.cfg.pretrain_dir + " (both sides; random warp off, flips on, no hsv/ct/lr_dropout); "
+            "end it with --no-pretrain and the real --src/--dst");
     const BankPlacement ps = p.ts->src_bank().placement, pd = p.ts->dst_bank().placement;
     if (ps != BankPlacement::Device || pd != BankPlacement::Device)
       p.log(std::string("faces do not fit in device memory: src faces in ") + placement_name(ps) + ", dst faces in " +

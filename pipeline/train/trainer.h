@@ -30,6 +30,7 @@ struct TrainerHooks {
 
 struct TrainerConfig {
   std::string src_dir, dst_dir, model_dir;
+  std::string pretrain_dir;    // the generic face set both sides use while request/options say pretrain
   TrainRequest request;
   bool cpu = false;            // train on the CPU even when a GPU is present
   bool deterministic = false;  // bit-identical runs (CPU always; deterministic cuDNN algorithms on GPU)

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/train/model_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline_test_support.h"
 
@@ -124,6 +125,18 @@ TEST(SwapCli, WorkspaceEndToEndThenResume) {
   EXPECT_TRUE(contains(step_line(fourth, "train"), "skipped")) << fourth;
   EXPECT_FALSE(contains(step_line(fourth, "merge"), "skipped")) << fourth;
   EXPECT_EQ(exit_code_of(bin + " swap -w '" + ws + "' --cpu -q --merge-settings " + dir.file("missing.json")), 1);
+
+  // A model pretrained on a generic set (here the src faces) and given to swap: its pretraining
+  // ends (iteration back to 0) and it trains on the workspace's pair to the target.
+  const std::string pre = dir.file("pretrained");
+  ASSERT_EQ(exit_code_of(bin + " train --model '" + pre + "' --pretrain --pretrain-faces '" +
+                         dir.file("data_src/aligned") + "' --preset tiny --iters 3 --cpu --preview-every 0 -q"),
+            0);
+  const std::string fifth = run_capture(bin + " swap -w '" + ws + "' --model '" + pre + "' --cpu --iters 2 2>&1");
+  EXPECT_TRUE(contains(fifth, "pretraining ends")) << fifth;
+  EXPECT_TRUE(contains(fifth, "pretraining ended at iteration 3")) << fifth;
+  EXPECT_TRUE(contains(step_line(fifth, "train"), "iterations 0 -> 2")) << fifth;
+  EXPECT_FALSE(train::ModelFolder(pre).read_options().settings.pretrain);
 }
 
 }  // namespace

@@ -103,5 +103,30 @@ TEST(TrainerCli, ColourOptionsAreCheckedAndShown) {
   EXPECT_FALSE(fs::exists(dir.file("m")));
 }
 
+// Pretraining from the command line: --pretrain with --pretrain-faces alone (no --src/--dst),
+// then --no-pretrain with the real pair ends it; neither face option at all is a usage error.
+TEST(TrainerCli, PretrainThenTrain) {
+  FACET_REQUIRE_BINARY(bin);
+  ScratchDir dir("trainer_cli_pretrain");
+  facet::testing::write_face_sets(dir.path(), 6, 64);
+  const std::string model = dir.file("model");
+  const std::string micro = " --preset tiny --ae-dims 16 --e-dims 8 --d-dims 8 --d-mask-dims 4 --batch 2"
+                            " --preview-every 0 --cpu --seed 3 --model " + model;
+  const std::string usage = bin + " train" + micro + " >" + dir.file("usage.txt") + " 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(usage.c_str())), 2);
+  EXPECT_NE(read_text_file(dir.file("usage.txt")).find("--pretrain-faces"), std::string::npos);
+
+  const std::string pre = facet::testing::run_capture(bin + " train" + micro + " --pretrain --pretrain-faces " +
+                                                      dir.path() + "/src --iters 2 2>&1; echo exit=$?");
+  EXPECT_NE(pre.find("pretraining on " + dir.path() + "/src"), std::string::npos) << pre;
+  EXPECT_NE(pre.find("stopped at iteration 2"), std::string::npos) << pre;
+  EXPECT_NE(pre.find("exit=0"), std::string::npos) << pre;
+  const std::string post = facet::testing::run_capture(bin + " train" + micro + " --no-pretrain --src " + dir.path() +
+                                                       "/src --dst " + dir.path() + "/dst --iters 1 2>&1; echo exit=$?");
+  EXPECT_NE(post.find("pretraining ended at iteration 2"), std::string::npos) << post;
+  EXPECT_NE(post.find("stopped at iteration 1"), std::string::npos) << post;
+  EXPECT_NE(post.find("exit=0"), std::string::npos) << post;
+}
+
 }  // namespace
 }  // namespace facet::train
