@@ -22,7 +22,7 @@ struct TrainArgs {
   Given<int64_t> iters, preview_every, status_every;
   Given<uint64_t> seed;
   Given<double> lr, autosave_min, random_hsv_power;
-  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment, pretrain;
+  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment, pretrain, uniform_yaw;
   bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
   int preview_count = 4;
   int synthetic = 0;
@@ -40,7 +40,7 @@ struct TrainArgs {
     r.src_flip = src_flip.get(), r.dst_flip = dst_flip.get(), r.masked_training = masked.get();
     r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
     r.random_hsv_power = random_hsv_power.get(), r.ct_mode = ct_mode.get();
-    r.pretrain = pretrain.get();
+    r.pretrain = pretrain.get(), r.uniform_yaw = uniform_yaw.get();
     return r;
   }
 };
@@ -101,6 +101,9 @@ Action add_train(CLI::App& app, Console& console) {
   a->ct_mode.opt = s->add_option("--ct-mode", a->ct_mode.value,
                                  "Colour transfer of src faces toward random dst faces: none (default) or rct")
                        ->check(CLI::IsMember({"none", "rct"}));
+  a->uniform_yaw.opt = s->add_flag("--uniform-yaw,!--no-uniform-yaw", a->uniform_yaw.value,
+                                   "Sample faces uniformly over 128 yaw bins, so profiles come up as often as "
+                                   "frontal faces (DFL uniform_yaw; default off, on while pretraining)");
   a->pretrain.opt = s->add_flag("--pretrain,!--no-pretrain", a->pretrain.value,
                                 "DFL pretraining on one generic face set (--pretrain-faces); --no-pretrain ends it: "
                                 "inter re-initialised, iteration back to 0");

@@ -35,11 +35,11 @@ std::string architecture_summary(const ModelRecord& rec) {
                 rec.settings.batch);
   out += buf;
   const TrainSettings s = pretrain_overrides(rec.settings);
-  if (s.pretrain) out += "pretraining: one generic face set for both sides (random_warp off, flips on, no hsv/ct/lr_dropout)\n";
+  if (s.pretrain) out += "pretraining: one generic face set for both sides (random_warp off, flips and uniform_yaw on, no hsv/ct/lr_dropout)\n";
   if (s.augment)
-    std::snprintf(buf, sizeof buf, "augmentation: random_warp %s, src_flip %s, dst_flip %s, random_hsv_power %g, ct_mode %s\n",
+    std::snprintf(buf, sizeof buf, "augmentation: random_warp %s, src_flip %s, dst_flip %s, random_hsv_power %g, ct_mode %s%s\n",
                   s.random_warp ? "on" : "off", s.src_flip ? "on" : "off", s.dst_flip ? "on" : "off", s.random_hsv_power,
-                  s.ct_mode.c_str());
+                  s.ct_mode.c_str(), s.uniform_yaw ? ", uniform_yaw" : "");
   else
     std::snprintf(buf, sizeof buf, "augmentation: off (network input = target), ct_mode %s\n", s.ct_mode.c_str());
   out += buf;

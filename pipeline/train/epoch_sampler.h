@@ -16,6 +16,8 @@ struct SamplerState {
   uint64_t perm_offset = 0;  // Philox word offset the current permutation was drawn from
   int64_t pos = 0;           // next position in the permutation
   int64_t epoch = -1;        // -1: no permutation drawn yet
+  // uniform_yaw (face_sampler.h): the fields above pick the yaw bin, these walk each bin's faces.
+  std::vector<SamplerState> in_bin;
 };
 
 class EpochSampler {

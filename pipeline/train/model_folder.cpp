@@ -48,13 +48,20 @@ std::string iter_tag(int64_t it) {
 
 json sampler_json(const SamplerState& s) {
   // Offsets as strings: they are 64-bit and JSON readers may keep numbers in doubles.
-  return {{"perm_offset", std::to_string(s.perm_offset)}, {"pos", s.pos}, {"epoch", s.epoch}};
+  json j = {{"perm_offset", std::to_string(s.perm_offset)}, {"pos", s.pos}, {"epoch", s.epoch}};
+  if (!s.in_bin.empty()) {  // uniform_yaw: one state per yaw bin
+    j["in_bin"] = json::array();
+    for (const SamplerState& b : s.in_bin) j["in_bin"].push_back(sampler_json(b));
+  }
+  return j;
 }
 SamplerState sampler_from(const json& j) {
   SamplerState s;
   s.perm_offset = std::stoull(j.at("perm_offset").get<std::string>());
   s.pos = j.at("pos").get<int64_t>();
   s.epoch = j.at("epoch").get<int64_t>();
+  if (j.contains("in_bin"))
+    for (const json& b : j.at("in_bin")) s.in_bin.push_back(sampler_from(b));
   return s;
 }
 

@@ -100,6 +100,7 @@ void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
   set("random_hsv_power", s.random_hsv_power, req.random_hsv_power);
   set("ct_mode", s.ct_mode, req.ct_mode);
   set("pretrain", s.pretrain, req.pretrain);
+  set("uniform_yaw", s.uniform_yaw, req.uniform_yaw);
   set("autosave_min", s.autosave_min, req.autosave_min);
   set("backups", s.backups, req.backups);
   set("preview_every", s.preview_every, req.preview_every);
@@ -121,6 +122,7 @@ json settings_json(const TrainSettings& s) {
           {"random_hsv_power", s.random_hsv_power},
           {"ct_mode", s.ct_mode},
           {"pretrain", s.pretrain},
+          {"uniform_yaw", s.uniform_yaw},
           {"autosave_min", s.autosave_min},
           {"backups", s.backups},
           {"preview_every", s.preview_every},
@@ -263,6 +265,7 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     get_if(t, "random_hsv_power", s.random_hsv_power);  // absent in older files: the defaults (off)
     get_if(t, "ct_mode", s.ct_mode);
     get_if(t, "pretrain", s.pretrain);  // absent in older files: off
+    get_if(t, "uniform_yaw", s.uniform_yaw);
     get_if(t, "autosave_min", s.autosave_min);
     get_if(t, "backups", s.backups);
     get_if(t, "preview_every", s.preview_every);
@@ -285,6 +288,7 @@ TrainSettings pretrain_overrides(const TrainSettings& s) {
   TrainSettings e = s;
   e.random_warp = false;
   e.src_flip = e.dst_flip = true;
+  e.uniform_yaw = true;
   e.random_hsv_power = 0;
   e.ct_mode = "none";
   e.lr_dropout = false;

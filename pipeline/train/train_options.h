@@ -42,6 +42,7 @@ struct TrainSettings {  // changeable on resume
   double random_hsv_power = 0;    // DFL random_hsv_power: HSV jitter of the src network input, 0..0.3 (0 = off)
   std::string ct_mode = "none";   // DFL ct_mode: colour transfer of src faces toward random dst faces (none | rct)
   bool pretrain = false;          // DFL pretrain: both sides from one generic face set (see pretrain_overrides)
+  bool uniform_yaw = false;       // DFL uniform_yaw: sample yaw bins uniformly (face_sampler.h)
   double autosave_min = 25;       // DFL Trainer.py; 0 = off
   int backups = 2;                // keep the last K backups in <model>/backups/ (0 = none)
   int64_t preview_every = 200;    // iterations between preview grids (0 = only when saving)
@@ -72,7 +73,7 @@ struct TrainRequest {
   std::optional<double> lr, autosave_min, random_hsv_power;
   std::optional<std::string> ct_mode;
   std::optional<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked_training, eyes_mouth_prio, augment;
-  std::optional<bool> pretrain;
+  std::optional<bool> pretrain, uniform_yaw;
 };
 
 // A new model's record: preset (default "saehd") then the request's options, validated.
@@ -93,7 +94,8 @@ std::string model_record_to_json(const ModelRecord& r);
 ModelRecord model_record_from_json(const std::string& text, const std::string& what);
 
 // The settings a step trains with. In pretrain mode DFL (SAEHD Model.py L229-244) turns random
-// warp off, both flips on, HSV jitter and the style losses off, and does not apply lr_dropout;
+// warp off, both flips and uniform_yaw on, HSV jitter and the style losses off, and does not
+// apply lr_dropout;
 // facet also turns colour transfer off (both sides come from the same set). The stored settings
 // keep the user's choices, which apply again once pretraining ends.
 TrainSettings pretrain_overrides(const TrainSettings& s);

@@ -66,8 +66,8 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
       rec_(rec),
       src_aug_(side_augment(rec, true)),
       dst_aug_(side_augment(rec, false)),
-      src_sampler_(src.size()),
-      dst_sampler_(dst.size()) {
+      src_sampler_(src.yaw, pretrain_overrides(rec.settings).uniform_yaw),
+      dst_sampler_(dst.yaw, pretrain_overrides(rec.settings).uniform_yaw) {
   const int R = rec.spec.net.resolution;
   FACET_CHECK(src.resolution == R && dst.resolution == R, "training faces are decoded at ", src.resolution, "/",
               dst.resolution, " px but the model trains at ", R);

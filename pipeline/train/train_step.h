@@ -22,7 +22,7 @@
 #include "engine/models/saehd_loss.h"
 #include "engine/models/saehd_model.h"
 #include "engine/optim/optimizer.h"
-#include "pipeline/train/epoch_sampler.h"
+#include "pipeline/train/face_sampler.h"
 #include "pipeline/train/train_options.h"
 #include "pipeline/train/training_faces.h"
 
@@ -71,8 +71,8 @@ class TrainStep {
   models::SaehdModel& model() { return *model_; }
   ParameterBuffer& params() { return *params_; }
   Optimizer& optimizer() { return *opt_; }
-  EpochSampler& src_sampler() { return src_sampler_; }
-  EpochSampler& dst_sampler() { return dst_sampler_; }
+  FaceSampler& src_sampler() { return src_sampler_; }
+  FaceSampler& dst_sampler() { return dst_sampler_; }
   const TrainingBank& src_bank() const { return src_bank_; }
   const TrainingBank& dst_bank() const { return dst_bank_; }
   bool checks_each_step() const { return each_step_; }
@@ -97,7 +97,7 @@ class TrainStep {
   FaceBank ct_copy_;                   // dst images where the src bank is, when the two banks are apart (rct)
   const FaceBank* src_ct_ = nullptr;   // the dst faces rct recolours src samples toward; null: ct_mode none
   Augmenter src_aug_, dst_aug_;
-  EpochSampler src_sampler_, dst_sampler_;
+  FaceSampler src_sampler_, dst_sampler_;
   std::vector<int32_t> src_idx_, dst_idx_;
   AugmentedBatch src_batch_, dst_batch_, src_host_, dst_host_;
   Tensor win_src_, win_dst_;  // [window] batch-mean losses on the device

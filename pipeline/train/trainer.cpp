@@ -222,8 +222,9 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
       p.log("pretraining ended at iteration " + std::to_string(p.state.iteration) + ": " + names +
             " re-initialised, encoder and decoder(s) kept; the iteration count restarts at 0 (as in DeepFaceLab)");
     } else if (p.state.src_faces == p.src.size() && p.state.dst_faces == p.dst.size()) {
-      p.ts->src_sampler().restore(p.state.rng_seed, p.state.src_sampler);
-      p.ts->dst_sampler().restore(p.state.rng_seed, p.state.dst_sampler);
+      const bool same = p.ts->src_sampler().restore(p.state.rng_seed, p.state.src_sampler) &
+                        p.ts->dst_sampler().restore(p.state.rng_seed, p.state.dst_sampler);
+      if (!same) p.log("note: the sampling policy changed (uniform_yaw): new epochs start now");
     } else {
       p.log("note: the face sets changed since the last save (" + std::to_string(p.state.src_faces) + "/" +
             std::to_string(p.state.dst_faces) + " -> " + std::to_string(p.src.size()) + "/" +
@@ -286,7 +287,7 @@ TrainResult Trainer::run() {
                   "");
     p.log(buf);
     if (s.pretrain)
-      p.log("pretraining on " + p.cfg.pretrain_dir + " (both sides; random warp off, flips on, no hsv/ct/lr_dropout); "
+      p.log("pretraining on " + p.cfg.pretrain_dir + " (both sides; random warp off, flips and uniform_yaw on, no hsv/ct/lr_dropout); "
             "end it with --no-pretrain and the real --src/--dst");
     const BankPlacement ps = p.ts->src_bank().placement, pd = p.ts->dst_bank().placement;
     if (ps != BankPlacement::Device || pd != BankPlacement::Device)

@@ -1,6 +1,8 @@
 // Decoding face folders into training memory (see training_faces.h).
 #include "pipeline/train/training_faces.h"
 
+#include "pipeline/faces/pose.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -128,6 +130,7 @@ void append_face(HostFaces& f, const std::string& name, const cv::Mat& bgr, cons
   f.mask.resize((n + 1) * px);
   f.eyes_mouth.resize((n + 1) * px);
   fill_face(bgr, lmrks, eyebrows_expand_mod, R, &f.bgr[n * px * 3], &f.mask[n * px], &f.eyes_mouth[n * px]);
+  f.yaw.push_back(static_cast<float>(faces::estimate_pitch_yaw_roll(lmrks, R).yaw));
   f.names.push_back(name);
 }
 
@@ -144,7 +147,7 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
   const size_t img_px = static_cast<size_t>(R) * R;
   const size_t n = cands.size();
   std::vector<uint8_t> bgr(n * img_px * 3);
-  std::vector<float> mask(n * img_px), em(n * img_px);
+  std::vector<float> mask(n * img_px), em(n * img_px), yaw(n);
   std::vector<std::string> error(n);  // empty = decoded
   auto work = [&](const cv::Range& range) {
     for (int i = range.start; i < range.end; ++i) {
@@ -157,6 +160,7 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
         const faces::Landmarks l = to_training_crop(img, c, opt, crop);
         fill_face(crop, l, c.eyebrows_expand_mod, R, &bgr[static_cast<size_t>(i) * img_px * 3],
                   &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px]);
+        yaw[static_cast<size_t>(i)] = static_cast<float>(faces::estimate_pitch_yaw_roll(l, R).yaw);
       } catch (const Error& e) {
         error[static_cast<size_t>(i)] = e.what();
       } catch (const cv::Exception& e) {
@@ -182,6 +186,7 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
       std::memmove(&em[k * img_px], &em[i * img_px], img_px * sizeof(float));
     }
     hf.names.push_back(cands[i].name);
+    hf.yaw.push_back(yaw[i]);
     if (hf.source_face_type.empty()) hf.source_face_type = faces::face_type_name(cands[i].type);
     ++k;
   }

@@ -36,6 +36,7 @@ struct HostFaces {
   std::vector<uint8_t> bgr;                    // N * R * R * 3
   std::vector<float> mask;                     // N * R * R, full-face hull, 0/1
   std::vector<float> eyes_mouth;               // N * R * R, eyes + mouth in [0, 1]
+  std::vector<float> yaw;                      // N, head yaw in radians (DFL estimate_pitch_yaw_roll), for uniform_yaw
   std::vector<faces::SkippedFile> skipped;     // reported by name
   std::string source_face_type;                // of the first face (informational)
   int64_t size() const { return static_cast<int64_t>(names.size()); }

@@ -35,6 +35,8 @@ TEST(TrainerPretrain, OverridesAndStorage) {
   EXPECT_EQ(e.random_hsv_power, 0.0);
   EXPECT_EQ(e.ct_mode, "none");
   EXPECT_FALSE(e.lr_dropout);
+  EXPECT_TRUE(e.uniform_yaw) << "DFL forces uniform_yaw in pretraining";
+  EXPECT_FALSE(r.settings.uniform_yaw);
   EXPECT_EQ(r.settings.ct_mode, "rct") << "the stored choices stay for after pretraining";
   const ModelRecord back = model_record_from_json(model_record_to_json(r), "options.json");
   EXPECT_TRUE(back.settings.pretrain);
