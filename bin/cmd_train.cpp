@@ -21,7 +21,7 @@ struct TrainArgs {
   Given<int> resolution, ae_dims, e_dims, d_dims, d_mask_dims, batch, backups;
   Given<int64_t> iters, preview_every, status_every;
   Given<uint64_t> seed;
-  Given<double> lr, autosave_min, random_hsv_power;
+  Given<double> lr, autosave_min, random_hsv_power, face_style_power, bg_style_power;
   Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment, pretrain, uniform_yaw;
   bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
   int preview_count = 4;
@@ -41,6 +41,7 @@ struct TrainArgs {
     r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
     r.random_hsv_power = random_hsv_power.get(), r.ct_mode = ct_mode.get();
     r.pretrain = pretrain.get(), r.uniform_yaw = uniform_yaw.get();
+    r.face_style_power = face_style_power.get(), r.bg_style_power = bg_style_power.get();
     return r;
   }
 };
@@ -101,6 +102,14 @@ Action add_train(CLI::App& app, Console& console) {
   a->ct_mode.opt = s->add_option("--ct-mode", a->ct_mode.value,
                                  "Colour transfer of src faces toward random dst faces: none (default) or rct")
                        ->check(CLI::IsMember({"none", "rct"}));
+  a->face_style_power.opt =
+      s->add_option("--face-style-power", a->face_style_power.value,
+                    "Pull the swap's face colours toward the dst faces, 0..100 (DFL; default 0 = off; try 0.1-10)")
+          ->check(CLI::Range(0.0, 100.0));
+  a->bg_style_power.opt =
+      s->add_option("--bg-style-power", a->bg_style_power.value,
+                    "Pull the swap's background toward the dst faces', 0..100 (DFL; default 0 = off)")
+          ->check(CLI::Range(0.0, 100.0));
   a->uniform_yaw.opt = s->add_flag("--uniform-yaw,!--no-uniform-yaw", a->uniform_yaw.value,
                                    "Sample faces uniformly over 128 yaw bins, so profiles come up as often as "
                                    "frontal faces (DFL uniform_yaw; default off, on while pretraining)");

@@ -102,4 +102,25 @@ double saehd_logged_loss(Context& ctx, const Tensor& per_sample) {
   return s / static_cast<double>(v.size());
 }
 
+Tensor saehd_face_style_loss(Context& ctx, int resolution, double power, const Tensor& swap_ncg,
+                             const Tensor& swap_ncg_mask, const Tensor& dst_dst, const Tensor& dst_dst_mask) {
+  FACET_CHECK(swap_ncg.defined() && swap_ncg_mask.defined() && dst_dst.defined() && dst_dst_mask.defined(),
+              "saehd_face_style_loss: needs the no-code-grad swap and the dst reconstruction with their masks");
+  const Tensor content = mul(ctx, swap_ncg, stop_gradient(swap_ncg_mask));
+  const Tensor style = stop_gradient(mul(ctx, dst_dst, dst_dst_mask));
+  return style_loss(ctx, content, style, resolution / 8, 10000.0 * power / 100.0);
+}
+
+Tensor saehd_bg_style_loss(Context& ctx, const SaehdLossConfig& cfg, double power, const Tensor& swap,
+                           const Tensor& target_dst, const Tensor& src_target_mask) {
+  FACET_CHECK(swap.defined() && target_dst.defined() && src_target_mask.defined(),
+              "saehd_bg_style_loss: needs the swap, the dst target and the src target mask");
+  check_image("swap", swap, target_dst, 3);
+  check_image("src_target_mask", src_target_mask, target_dst, 1);
+  const double w = 10.0 * power / 100.0;
+  const Tensor bg = rsub_scalar(ctx, saehd_soft_mask(ctx, src_target_mask, cfg.mask_blur_sigma), 1.0);
+  const Tensor p = mul(ctx, swap, bg), t = mul(ctx, target_dst, bg);
+  return add(ctx, mul_scalar(ctx, dssim(ctx, p, t, cfg.dssim_filter), w), mul_scalar(ctx, mse_loss(ctx, p, t), w));
+}
+
 }  // namespace facet::models

@@ -14,7 +14,8 @@
 // vector differentiates its sum; G loss = src + dst), so gradients scale with the batch size as
 // in DFL, which matters against AdaBelief's epsilon and clipgrad's fixed norm of 1. The number to
 // log is the MEAN over the batch (DFL's printed src_loss / dst_loss).
-// Style losses, GAN and true-face terms are not part of this file.
+// The style terms (face_style_power, bg_style_power) are separate functions below, added to the
+// src side's vector; GAN and true-face terms are not implemented.
 #pragma once
 #include "engine/core/context.h"
 #include "engine/models/saehd_options.h"
@@ -59,6 +60,21 @@ struct SaehdSideLoss {
 // pred_mask (and into target if it requires grad); the masks are constants.
 SaehdSideLoss saehd_side_loss(Context& ctx, const SaehdLossConfig& cfg, const Tensor& target, const Tensor& pred,
                               const Tensor& pred_mask, const Tensor& target_mask, const Tensor& target_em = Tensor());
+
+// DFL's face_style_power term (Model.py L470-472), per sample [N]:
+//   style_loss(swap_ncg * sg(swap_ncg_mask), sg(dst_dst * dst_dst_mask), blur R//8, 10000 * power/100)
+// where swap_ncg is the swap decoded from the dst code cut from the graph
+// (SaehdPredictions::src_dst_no_code_grad): it moves the src decoder toward the dst faces' colour
+// statistics without touching the shared encoder. power in [0, 100].
+Tensor saehd_face_style_loss(Context& ctx, int resolution, double power, const Tensor& swap_ncg,
+                             const Tensor& swap_ncg_mask, const Tensor& dst_dst, const Tensor& dst_dst_mask);
+
+// DFL's bg_style_power term (Model.py L474-480), per sample [N], w = 10 * power/100:
+//   w * DSSIM(swap*(1-sm), target_dst*(1-sm), int(R/11.6)) + w * mean((swap*(1-sm) - target_dst*(1-sm))^2)
+// sm is the SRC batch's soft target mask, as in DFL (its L445 overwrites the product of predicted
+// masks computed just before; facet keeps DFL's behaviour). swap: SaehdPredictions::src_dst.
+Tensor saehd_bg_style_loss(Context& ctx, const SaehdLossConfig& cfg, double power, const Tensor& swap,
+                           const Tensor& target_dst, const Tensor& src_target_mask);
 
 // The objective to backpropagate: sum over the batch of src_total + dst_total (a scalar tensor).
 // Either vector may be undefined (one-sided training, tests).

@@ -3,6 +3,7 @@
 
 #include "engine/core/error.h"
 #include "engine/ops/cast.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/layout.h"
 
 namespace facet::models {
@@ -45,13 +46,15 @@ void SaehdModel::check_images(const char* what, const Tensor& x) const {
 }
 
 SaehdPredictions SaehdModel::train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                           bool with_swap) {
+                                           bool with_swap, bool with_style_swap) {
   check_images("warped_src", warped_src);
   check_images("warped_dst", warped_dst);
-  SaehdPredictions p = forward_train(ctx, autocast(ctx, warped_src), autocast(ctx, warped_dst), with_swap);
+  SaehdPredictions p =
+      forward_train(ctx, autocast(ctx, warped_src), autocast(ctx, warped_dst), with_swap, with_style_swap);
   p.src_src = restore(ctx, p.src_src, warped_src.dtype());
   p.dst_dst = restore(ctx, p.dst_dst, warped_dst.dtype());
   p.src_dst = restore(ctx, p.src_dst, warped_dst.dtype());
+  p.src_dst_no_code_grad = restore(ctx, p.src_dst_no_code_grad, warped_dst.dtype());
   return p;
 }
 
@@ -83,13 +86,14 @@ DFModel::DFModel(Context& ctx, const SaehdOptions& o, const nn::LayerInit& init)
 }
 
 SaehdPredictions DFModel::forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                        bool with_swap) {
+                                        bool with_swap, bool with_style_swap) {
   Tensor src_code = inter->forward(ctx, encoder->forward(ctx, warped_src));
   Tensor dst_code = inter->forward(ctx, encoder->forward(ctx, warped_dst));
   SaehdPredictions p;
   p.src_src = decoder_src->forward(ctx, src_code);
   p.dst_dst = decoder_dst->forward(ctx, dst_code);
   if (with_swap) p.src_dst = decoder_src->forward(ctx, dst_code);
+  if (with_style_swap) p.src_dst_no_code_grad = decoder_src->forward(ctx, stop_gradient(dst_code));
   return p;
 }
 
@@ -118,7 +122,7 @@ LIAEModel::LIAEModel(Context& ctx, const SaehdOptions& o, const nn::LayerInit& i
 }
 
 SaehdPredictions LIAEModel::forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                          bool with_swap) {
+                                          bool with_swap, bool with_style_swap) {
   Tensor src_ab = inter_AB->forward(ctx, encoder->forward(ctx, warped_src));
   Tensor e_dst = encoder->forward(ctx, warped_dst);
   Tensor dst_b = inter_B->forward(ctx, e_dst);
@@ -127,6 +131,10 @@ SaehdPredictions LIAEModel::forward_train(Context& ctx, const Tensor& warped_src
   p.src_src = decoder->forward(ctx, concat(ctx, {src_ab, src_ab}, -1));
   p.dst_dst = decoder->forward(ctx, concat(ctx, {dst_b, dst_ab}, -1));
   if (with_swap) p.src_dst = decoder->forward(ctx, concat(ctx, {dst_ab, dst_ab}, -1));
+  if (with_style_swap) {
+    const Tensor code = stop_gradient(dst_ab);
+    p.src_dst_no_code_grad = decoder->forward(ctx, concat(ctx, {code, code}, -1));
+  }
   return p;
 }
 

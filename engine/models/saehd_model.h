@@ -25,6 +25,9 @@ struct SaehdPredictions {
   ImageAndMask src_src;  // warped_src reconstructed as src
   ImageAndMask dst_dst;  // warped_dst reconstructed as dst
   ImageAndMask src_dst;  // the swap of warped_dst (only when asked for)
+  // The same swap with the dst code cut from the graph (DFL's pred_src_dst_no_code_grad, for
+  // face_style_power): its gradient reaches the src decoder only. Only when asked for.
+  ImageAndMask src_dst_no_code_grad;
 };
 
 class SaehdModel : public nn::Module {
@@ -37,12 +40,12 @@ class SaehdModel : public nn::Module {
 
   // DFL's training forward on two batches [N, R, R, 3] (N may differ between them). with_swap
   // adds the swap of warped_dst, reusing the dst encoding (DFL computes it for previews and the
-  // style losses).
+  // style losses); with_style_swap adds src_dst_no_code_grad.
   // Mixed precision: with ctx.compute_dtype set, the batches are cast to it on entry and every
   // image and mask comes back in its input batch's dtype (f32 on a GPU), so the loss, DSSIM and
   // their reduction stay in the masters' precision; the layers in between run in the compute dtype.
   SaehdPredictions train_forward(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap = false);
+                                 bool with_swap = false, bool with_style_swap = false);
   ImageAndMask reconstruct_src(Context& ctx, const Tensor& x);
   ImageAndMask reconstruct_dst(Context& ctx, const Tensor& x);
   // The merge forward: dst faces rendered with the src identity.
@@ -58,7 +61,7 @@ class SaehdModel : public nn::Module {
 
   // The wirings, on inputs already checked and cast to the compute dtype.
   virtual SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                         bool with_swap) = 0;
+                                         bool with_swap, bool with_style_swap) = 0;
   virtual ImageAndMask forward_src(Context& ctx, const Tensor& x) = 0;
   virtual ImageAndMask forward_dst(Context& ctx, const Tensor& x) = 0;
   virtual ImageAndMask forward_swap(Context& ctx, const Tensor& dst) = 0;
@@ -77,7 +80,7 @@ class DFModel : public SaehdModel {
 
  protected:
   SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap) override;
+                                 bool with_swap, bool with_style_swap) override;
   ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;
@@ -93,7 +96,7 @@ class LIAEModel : public SaehdModel {
 
  protected:
   SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap) override;
+                                 bool with_swap, bool with_style_swap) override;
   ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;

@@ -271,4 +271,9 @@ Tensor mean(Context& ctx, const Tensor& x, const std::vector<int>& axes, bool ke
   return reduce_op(ctx, "mean", x, axes, keepdims, true);
 }
 
+Tensor stop_gradient(const Tensor& x) {
+  FACET_CHECK(x.defined(), "stop_gradient: undefined tensor");
+  return x.view(x.shape());  // a fresh impl: requires_grad false, no producer
+}
+
 }  // namespace facet

@@ -39,6 +39,10 @@ Tensor abs(Context& ctx, const Tensor& x);
 Tensor sum(Context& ctx, const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
 Tensor mean(Context& ctx, const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
 
+// TF's stop_gradient: x's values as a constant, a view sharing x's memory that the tape does not
+// trace back through (no copy; the graph below x gets no gradient from what uses it).
+Tensor stop_gradient(const Tensor& x);
+
 // Not recorded: reduces a broadcast gradient back to `shape` (the backward of broadcasting).
 Tensor sum_to(Context& ctx, const Tensor& g, const Shape& shape);
 // Not recorded: y += alpha * x in place (same shape, device, dtype).

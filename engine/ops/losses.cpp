@@ -4,6 +4,8 @@
 #include "engine/ops/losses.h"
 
 #include "engine/autograd/tape.h"
+#include "engine/ops/blur.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/losses.h"
 #if FACET_HAS_CUDA
@@ -154,6 +156,23 @@ Tensor mse_loss(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& ma
 
 Tensor l1_loss(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& mask) {
   return pointwise_loss(ctx, Kind::L1, a, b, mask);
+}
+
+Tensor style_loss(Context& ctx, const Tensor& a, const Tensor& b, double blur_radius, double weight) {
+  FACET_CHECK(a.defined() && b.defined() && a.rank() == 4 && a.shape() == b.shape(),
+              "style_loss: needs two NHWC images of one shape, got ", a.defined() ? shape_str(a.shape()) : "undefined",
+              " and ", b.defined() ? shape_str(b.shape()) : "undefined");
+  auto moments = [&](const Tensor& x, Tensor& m, Tensor& s) {
+    const Tensor xb = blur_radius > 0 ? gaussian_blur(ctx, x, blur_radius) : x;
+    m = mean(ctx, xb, {1, 2}, true);                                   // [N,1,1,C]
+    const Tensor var = mean(ctx, square(ctx, sub(ctx, xb, m)), {1, 2}, true);
+    s = sqrt(ctx, add_scalar(ctx, var, 1e-5));
+  };
+  Tensor ma, sa, mb, sb;
+  moments(a, ma, sa);
+  moments(b, mb, sb);
+  const Tensor d = add(ctx, square(ctx, sub(ctx, ma, mb)), square(ctx, sub(ctx, sa, sb)));  // [N,1,1,C]
+  return mul_scalar(ctx, sum(ctx, d, {1, 2, 3}), weight / static_cast<double>(a.dim(3)));
 }
 
 }  // namespace facet

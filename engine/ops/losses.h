@@ -20,4 +20,11 @@ Tensor dssim(Context& ctx, const Tensor& a, const Tensor& b, int filter_size, do
 Tensor mse_loss(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& mask = {});
 Tensor l1_loss(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& mask = {});
 
+// DFL's nn.style_loss (core/leras/ops L247-266), per sample: both images Gaussian-blurred with
+// sigma = blur_radius (skipped at 0), then per channel the spatial mean m and standard deviation
+// s = sqrt(var + 1e-5) (population variance, as tf.nn.moments); the loss is
+// (sum_c (m_a - m_b)^2 + sum_c (s_a - s_b)^2) * weight / C. a, b: [N, H, W, C]. A composite of
+// the blur and elementwise ops, so every backend and gradient comes with them.
+Tensor style_loss(Context& ctx, const Tensor& a, const Tensor& b, double blur_radius, double weight);
+
 }  // namespace facet

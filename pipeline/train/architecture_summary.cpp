@@ -43,6 +43,11 @@ std::string architecture_summary(const ModelRecord& rec) {
   else
     std::snprintf(buf, sizeof buf, "augmentation: off (network input = target), ct_mode %s\n", s.ct_mode.c_str());
   out += buf;
+  if (s.face_style_power > 0 || s.bg_style_power > 0) {
+    std::snprintf(buf, sizeof buf, "style losses: face_style_power %g, bg_style_power %g\n", s.face_style_power,
+                  s.bg_style_power);
+    out += buf;
+  }
 
   const std::vector<std::pair<std::string, std::string>> parts =
       archi.is_df() ? std::vector<std::pair<std::string, std::string>>{{"encoder", "encoder"},

@@ -101,6 +101,8 @@ void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
   set("ct_mode", s.ct_mode, req.ct_mode);
   set("pretrain", s.pretrain, req.pretrain);
   set("uniform_yaw", s.uniform_yaw, req.uniform_yaw);
+  set("face_style_power", s.face_style_power, req.face_style_power);
+  set("bg_style_power", s.bg_style_power, req.bg_style_power);
   set("autosave_min", s.autosave_min, req.autosave_min);
   set("backups", s.backups, req.backups);
   set("preview_every", s.preview_every, req.preview_every);
@@ -123,6 +125,8 @@ json settings_json(const TrainSettings& s) {
           {"ct_mode", s.ct_mode},
           {"pretrain", s.pretrain},
           {"uniform_yaw", s.uniform_yaw},
+          {"face_style_power", s.face_style_power},
+          {"bg_style_power", s.bg_style_power},
           {"autosave_min", s.autosave_min},
           {"backups", s.backups},
           {"preview_every", s.preview_every},
@@ -159,6 +163,10 @@ void validate_settings(const TrainSettings& s) {
   FACET_CHECK(s.random_hsv_power >= 0 && s.random_hsv_power <= 0.3, "random_hsv_power = ", s.random_hsv_power,
               " must be in 0..0.3 (DFL's range; 0 = off)");
   check_ct_mode(s.ct_mode);
+  FACET_CHECK(s.face_style_power >= 0 && s.face_style_power <= 100, "face_style_power = ", s.face_style_power,
+              " must be in 0..100 (DFL's range; 0 = off)");
+  FACET_CHECK(s.bg_style_power >= 0 && s.bg_style_power <= 100, "bg_style_power = ", s.bg_style_power,
+              " must be in 0..100 (DFL's range; 0 = off)");
 }
 
 ModelRecord new_model_record(const TrainRequest& req, Device device) {
@@ -266,6 +274,8 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     get_if(t, "ct_mode", s.ct_mode);
     get_if(t, "pretrain", s.pretrain);  // absent in older files: off
     get_if(t, "uniform_yaw", s.uniform_yaw);
+    get_if(t, "face_style_power", s.face_style_power);
+    get_if(t, "bg_style_power", s.bg_style_power);
     get_if(t, "autosave_min", s.autosave_min);
     get_if(t, "backups", s.backups);
     get_if(t, "preview_every", s.preview_every);
@@ -289,6 +299,7 @@ TrainSettings pretrain_overrides(const TrainSettings& s) {
   e.random_warp = false;
   e.src_flip = e.dst_flip = true;
   e.uniform_yaw = true;
+  e.face_style_power = e.bg_style_power = 0;
   e.random_hsv_power = 0;
   e.ct_mode = "none";
   e.lr_dropout = false;

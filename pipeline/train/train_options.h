@@ -43,6 +43,8 @@ struct TrainSettings {  // changeable on resume
   std::string ct_mode = "none";   // DFL ct_mode: colour transfer of src faces toward random dst faces (none | rct)
   bool pretrain = false;          // DFL pretrain: both sides from one generic face set (see pretrain_overrides)
   bool uniform_yaw = false;       // DFL uniform_yaw: sample yaw bins uniformly (face_sampler.h)
+  double face_style_power = 0;    // DFL face_style_power, 0..100: swap's colour statistics toward dst (src decoder only)
+  double bg_style_power = 0;      // DFL bg_style_power, 0..100: swap's background toward the dst target
   double autosave_min = 25;       // DFL Trainer.py; 0 = off
   int backups = 2;                // keep the last K backups in <model>/backups/ (0 = none)
   int64_t preview_every = 200;    // iterations between preview grids (0 = only when saving)
@@ -70,7 +72,7 @@ struct TrainRequest {
   // changeable
   std::optional<int> batch, backups;
   std::optional<int64_t> target_iter, preview_every, status_every;
-  std::optional<double> lr, autosave_min, random_hsv_power;
+  std::optional<double> lr, autosave_min, random_hsv_power, face_style_power, bg_style_power;
   std::optional<std::string> ct_mode;
   std::optional<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked_training, eyes_mouth_prio, augment;
   std::optional<bool> pretrain, uniform_yaw;
@@ -94,7 +96,7 @@ std::string model_record_to_json(const ModelRecord& r);
 ModelRecord model_record_from_json(const std::string& text, const std::string& what);
 
 // The settings a step trains with. In pretrain mode DFL (SAEHD Model.py L229-244) turns random
-// warp off, both flips and uniform_yaw on, HSV jitter and the style losses off, and does not
+// warp off, both flips and uniform_yaw on, HSV jitter and the style powers to 0, and does not
 // apply lr_dropout;
 // facet also turns colour transfer off (both sides come from the same set). The stored settings
 // keep the user's choices, which apply again once pretraining ends.

@@ -72,6 +72,7 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
   FACET_CHECK(src.resolution == R && dst.resolution == R, "training faces are decoded at ", src.resolution, "/",
               dst.resolution, " px but the model trains at ", R);
   loss_cfg_ = models::SaehdLossConfig::from_options(loss_options(rec));
+  style_ = pretrain_overrides(rec.settings);
   model_ = models::SaehdModel::create(ctx, rec.spec.net, nn::LayerInit{ctx.device(), DType::F32});
   params_ = std::make_unique<ParameterBuffer>(ctx, model_->parameters());
   opt_ = make_optimizer(ctx, *params_, rec.spec.optimizer, rec.settings);
@@ -157,11 +158,22 @@ bool TrainStep::step(int64_t iteration) {
   // Under mixed precision the masters are cast once here, not in every layer call. The copy goes
   // stale at opt_->step below, and the scope closes with this function, before any other forward.
   MasterCastScope casts(ctx_, *params_);
-  models::SaehdPredictions p = model_->train_forward(ctx_, src_batch_.warped, dst_batch_.warped);
+  const double face_style = style_.face_style_power, bg_style = style_.bg_style_power;
+  models::SaehdPredictions p =
+      model_->train_forward(ctx_, src_batch_.warped, dst_batch_.warped, bg_style > 0, face_style > 0);
   models::SaehdSideLoss ls = models::saehd_side_loss(ctx_, loss_cfg_, src_batch_.target, p.src_src.image,
                                                      p.src_src.mask, src_batch_.mask, src_batch_.eyes_mouth);
   models::SaehdSideLoss ld = models::saehd_side_loss(ctx_, loss_cfg_, dst_batch_.target, p.dst_dst.image,
                                                      p.dst_dst.mask, dst_batch_.mask, dst_batch_.eyes_mouth);
+  // DFL adds the style terms to the src side's loss (and so to its logged value).
+  if (face_style > 0)
+    ls.total = add(ctx_, ls.total,
+                   models::saehd_face_style_loss(ctx_, loss_cfg_.resolution, face_style, p.src_dst_no_code_grad.image,
+                                                 p.src_dst_no_code_grad.mask, p.dst_dst.image, p.dst_dst.mask));
+  if (bg_style > 0)
+    ls.total = add(ctx_, ls.total,
+                   models::saehd_bg_style_loss(ctx_, loss_cfg_, bg_style, p.src_dst.image, dst_batch_.target,
+                                               src_batch_.mask));
   Tensor objective = models::saehd_objective(ctx_, ls.total, ld.total);
   {
     // The logged losses (batch means, DFL's printed values) go to the device window: no sync.

@@ -56,6 +56,10 @@ FACET_OP_CASES({
      [](Context& c, V x) { return l1_loss(c, x[0], x[1], x[2]); }},
     {"loss/l1_mask_full_target_const", {in({2, 4, 4, 2}), in_const({2, 4, 4, 2}), in_const({2, 4, 4, 2})},
      [](Context& c, V x) { return l1_loss(c, x[0], x[1], x[2]); }},
+    {"loss/style_no_blur", {in({2, 6, 5, 3}, 0, 1), in({2, 6, 5, 3}, 0, 1)},
+     [](Context& c, V x) { return style_loss(c, x[0], x[1], 0.0, 7.0); }},
+    {"loss/style_blur1_style_const", {in({2, 9, 8, 3}, 0, 1), in_const({2, 9, 8, 3}, 0, 1)},
+     [](Context& c, V x) { return style_loss(c, x[0], x[1], 1.0, 100.0); }},
     {"compose/masked_dssim_plus_mse",
      {in({2, 16, 16, 3}, 0, 1), in_const({2, 16, 16, 3}, 0, 1), in_const({2, 16, 16, 1}, 0, 1)},
      [](Context& c, V x) {

@@ -49,6 +49,19 @@ TEST(Autograd, FanOutSumsGradients) {
   EXPECT_DOUBLE_EQ(x.grad().to_double(ctx)[1], 4.0);
 }
 
+TEST(Autograd, StopGradientCutsTheGraphButKeepsTheValues) {
+  Context ctx;
+  Tensor x = vec(ctx, {0.5, -1.5});
+  Tensor c = stop_gradient(x);
+  EXPECT_FALSE(c.requires_grad());
+  EXPECT_EQ(c.data(), x.data()) << "a view, no copy";
+  Tensor y = add(ctx, square(ctx, c), x);  // d/dx = 1, not 2x + 1
+  backward(ctx, sum(ctx, y));
+  EXPECT_DOUBLE_EQ(x.grad().to_double(ctx)[0], 1.0);
+  EXPECT_DOUBLE_EQ(x.grad().to_double(ctx)[1], 1.0);
+  EXPECT_DOUBLE_EQ(y.to_double(ctx)[1], 2.25 - 1.5);
+}
+
 TEST(Autograd, ParametersAccumulateInPlace) {
   Context ctx;
   Tensor w = vec(ctx, {1, 2});

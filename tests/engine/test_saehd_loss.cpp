@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "engine/autograd/tape.h"
 #include "engine/core/error.h"
 #include "engine/models/saehd_loss.h"
+#include "engine/models/saehd_model.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/losses.h"
 
@@ -316,5 +319,97 @@ TEST(SaehdLoss, WholeLossGradCheckDouble) {
       const double num = (lp - lm) / (2 * eps);
       ASSERT_NEAR(g[j], num, 1e-8 + 1e-6 * std::fabs(num)) << (x == &p ? "pred" : "pred_mask") << "[" << j << "]";
     }
+  }
+}
+
+// ---------------------------------------------------------------- style terms
+
+// Constant images: only the channel means differ (both deviations are sqrt(1e-5)).
+TEST(SaehdStyle, StyleLossMeansByHand) {
+  Context ctx;
+  std::vector<double> a(2 * 4 * 5 * 3), b(a.size());
+  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.1 * static_cast<double>(i % 3 + 1), b[i] = 0.5;
+  const Tensor l = style_loss(ctx, from_f64(ctx, {2, 4, 5, 3}, a), from_f64(ctx, {2, 4, 5, 3}, b), 0.0, 30.0);
+  const double want = (0.4 * 0.4 + 0.3 * 0.3 + 0.2 * 0.2) * 30.0 / 3.0;
+  EXPECT_NEAR(at(ctx, l, 0), want, 1e-12);
+  EXPECT_NEAR(at(ctx, l, 1), want, 1e-12);
+}
+
+// A 0/1 checkerboard against a constant 0.5: equal means, deviations sqrt(0.25 + 1e-5) vs sqrt(1e-5).
+TEST(SaehdStyle, StyleLossDeviationsByHand) {
+  Context ctx;
+  std::vector<double> a(1 * 4 * 4 * 2), b(a.size(), 0.5);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 2; ++c) a[static_cast<size_t>((y * 4 + x) * 2 + c)] = (x + y) % 2;
+  const Tensor l = style_loss(ctx, from_f64(ctx, {1, 4, 4, 2}, a), from_f64(ctx, {1, 4, 4, 2}, b), 0.0, 1.0);
+  const double d = std::sqrt(0.25 + 1e-5) - std::sqrt(1e-5);
+  EXPECT_NEAR(at(ctx, l, 0), 2 * d * d / 2, 1e-12);
+}
+
+namespace {
+
+SaehdOptions style_toy(const std::string& archi) {
+  SaehdOptions o;
+  o.archi = archi, o.resolution = 64, o.ae_dims = 16, o.e_dims = 8, o.d_dims = 8, o.d_mask_dims = 4;
+  o.allow_small_dims = true;
+  return o;
+}
+
+// Largest |gradient| per top-level part ("encoder", "inter", "decoder_src", ...).
+std::map<std::string, double> grad_by_part(Context& ctx, SaehdModel& m) {
+  std::map<std::string, double> g;
+  for (auto& [name, t] : m.named_parameters()) {
+    const std::string part = name.substr(0, name.find('/'));
+    double mx = 0;
+    if (t.grad().defined())
+      for (double v : t.grad().to_double(ctx)) mx = std::max(mx, std::fabs(v));
+    g[part] = std::max(g[part], mx);
+  }
+  return g;
+}
+
+}  // namespace
+
+// face_style_power trains the src decoder only (DFL decodes the swap from the dst code cut from
+// the graph); bg_style_power reaches the encoder too, through the ordinary swap.
+TEST(SaehdStyle, FaceStyleReachesOnlyTheSrcDecoderBgStyleTheEncoder) {
+  for (const char* archi : {"df-ud", "liae-ud"}) {
+    Context ctx(Device::cpu(), 3);
+    auto m = SaehdModel::create(ctx, style_toy(archi));
+    for (Tensor& t : m->parameters()) t.set_requires_grad(true);
+    const Tensor src = Tensor::uniform(ctx, {2, 64, 64, 3}, 0, 1, DType::F32, Device::cpu());
+    const Tensor dst = Tensor::uniform(ctx, {2, 64, 64, 3}, 0, 1, DType::F32, Device::cpu());
+    const Tensor mask = Tensor::uniform(ctx, {2, 64, 64, 1}, 0, 1, DType::F32, Device::cpu());
+    SaehdPredictions p = m->train_forward(ctx, src, dst, true, true);
+    ASSERT_TRUE(p.src_dst_no_code_grad.image.defined());
+    // the cut changes no value: the no-code-grad swap equals the ordinary one
+    EXPECT_EQ(p.src_dst_no_code_grad.image.to_double(ctx), p.src_dst.image.to_double(ctx));
+    const Tensor face = saehd_face_style_loss(ctx, 64, 50.0, p.src_dst_no_code_grad.image, p.src_dst_no_code_grad.mask,
+                                              p.dst_dst.image, p.dst_dst.mask);
+    EXPECT_GT(at(ctx, face, 0), 0.0);
+    backward(ctx, sum(ctx, face));
+    const auto gf = grad_by_part(ctx, *m);
+    const bool df = std::string(archi).rfind("df", 0) == 0;
+    EXPECT_EQ(gf.at("encoder"), 0.0) << archi;
+    if (df) {
+      EXPECT_EQ(gf.at("inter"), 0.0);
+      EXPECT_EQ(gf.at("decoder_dst"), 0.0);
+      EXPECT_GT(gf.at("decoder_src"), 0.0);
+    } else {
+      EXPECT_EQ(gf.at("inter_AB"), 0.0);
+      EXPECT_EQ(gf.at("inter_B"), 0.0);
+      EXPECT_GT(gf.at("decoder"), 0.0);
+    }
+    for (Tensor& t : m->parameters()) t.set_grad(Tensor());
+
+    SaehdPredictions q = m->train_forward(ctx, src, dst, true, false);
+    const SaehdLossConfig cfg = small_config(5, true);
+    const Tensor bg = saehd_bg_style_loss(ctx, cfg, 50.0, q.src_dst.image, dst, mask);
+    EXPECT_GT(at(ctx, bg, 0), 0.0);
+    backward(ctx, sum(ctx, bg));
+    EXPECT_GT(grad_by_part(ctx, *m).at("encoder"), 0.0) << archi;
+    // identical images: no background difference
+    EXPECT_NEAR(at(ctx, saehd_bg_style_loss(ctx, cfg, 50.0, dst, dst, mask), 1), 0.0, 1e-12);
   }
 }
