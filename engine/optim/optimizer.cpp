@@ -70,6 +70,11 @@ void Optimizer::step(Context& ctx) {
   OptimHyper h;
   h.lr = static_cast<float>(current_lr());
   fill_hyper(h, t);
+  h.frozen_begin = frozen_begin_, h.frozen_end = frozen_end_;
+  if (frozen_end_ > frozen_begin_) {  // frozen gradients count in no norm
+    Tensor frozen_grads = params_.grads().slice0(frozen_begin_, frozen_end_);
+    frozen_grads.fill_zero(ctx);
+  }
   if (opt_.lr_dropout && opt_.lr_dropout_keep < 1.0) {
     h.keep_prob = static_cast<float>(opt_.lr_dropout_keep);
     h.seed = ctx.seed();
@@ -99,6 +104,13 @@ void Optimizer::step(Context& ctx) {
 #endif
   }
   set_iteration(t);
+}
+
+void Optimizer::freeze(int64_t begin, int64_t end) {
+  FACET_CHECK(0 <= begin && begin <= end && end <= params_.numel() && begin % 4 == 0 && end % 4 == 0, name_,
+              "::freeze: range [", begin, ", ", end, ") must lie in the buffer of ", params_.numel(),
+              " elements at multiples of 4");
+  frozen_begin_ = begin, frozen_end_ = end;
 }
 
 double Optimizer::last_grad_norm(Context& ctx) const {

@@ -52,6 +52,13 @@ class Optimizer {
   ParameterBuffer& parameters() { return params_; }
   const char* name() const { return name_; }
 
+  // Leaves elements [begin, end) of the flat buffers alone from now on: no update of their
+  // weights or optimizer state, and their gradients count in no clipping norm (DFL trains only
+  // the weights on its trainable list: LIAE's inter_AB is off it without random warp). begin and
+  // end are multiples of 4 inside the buffer (ParameterBuffer's tensor offsets are, at 64); an
+  // empty range unfreezes.
+  void freeze(int64_t begin, int64_t end);
+
   // The global gradient norm of the last step with clipnorm > 0 (reads the device: for logs).
   double last_grad_norm(Context& ctx) const;
 
@@ -78,6 +85,7 @@ class Optimizer {
   Tensor clip_out_;            // CUDA: [scale, norm]
   Tensor clip_ws_;             // CUDA: reduction partials
   double last_norm_ = 0.0;     // CPU path
+  int64_t frozen_begin_ = 0, frozen_end_ = 0;
 };
 
 struct AdamOptions : OptimizerOptions {

@@ -1,6 +1,7 @@
 // Builds the flat parameter and gradient buffers and re-points the parameter tensors into them.
 #include "engine/optim/parameter_buffer.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "engine/core/error.h"
@@ -76,6 +77,24 @@ Tensor ParameterBuffer::cast_view(size_t i) const {
   impl->shape = tensors_[i].shape();
   impl->dtype = cast_.dtype();
   return Tensor(std::move(impl));
+}
+
+std::pair<int64_t, int64_t> ParameterBuffer::range_of(const std::vector<Tensor>& ts) const {
+  FACET_CHECK(!ts.empty(), "ParameterBuffer::range_of: no tensors");
+  std::vector<size_t> idx;
+  for (const Tensor& t : ts) {
+    size_t i = 0;
+    while (i < tensors_.size() && tensors_[i].impl() != t.impl()) ++i;
+    FACET_CHECK(i < tensors_.size(), "ParameterBuffer::range_of: ", t.name().empty() ? "a tensor" : t.name(),
+                " is not in this buffer");
+    idx.push_back(i);
+  }
+  std::sort(idx.begin(), idx.end());
+  for (size_t k = 1; k < idx.size(); ++k)
+    FACET_CHECK(idx[k] == idx[k - 1] + 1, "ParameterBuffer::range_of: the tensors are not consecutive in the buffer");
+  const size_t last = idx.back();
+  const int64_t end = last + 1 < tensors_.size() ? offsets_[last + 1] : params_.numel();
+  return {offsets_[idx.front()], end};
 }
 
 MasterCastScope::MasterCastScope(Context& ctx, ParameterBuffer& params) : ctx_(ctx) {

@@ -10,6 +10,7 @@
 // pointers; the padding is zero in both buffers and stays zero under every optimizer here.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/core/context.h"
@@ -43,6 +44,11 @@ class ParameterBuffer {
   Tensor view_of(const Tensor& flat, size_t i) const;
 
   void zero_grad(Context& ctx);  // one memset over the flat gradient buffer
+
+  // The element range [begin, end) that `ts` occupy, alignment padding included (multiples of 64),
+  // for Optimizer::freeze. They must all be in this buffer and consecutive in it (a module's
+  // parameters are). Throws facet::Error otherwise.
+  std::pair<int64_t, int64_t> range_of(const std::vector<Tensor>& ts) const;
 
   // The masters cast to `dt` by one kernel over the flat buffer (kept until the next call), and
   // tensor i's slice of it. For MasterCastScope.

@@ -13,7 +13,10 @@ namespace {
 // Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
 // written out here so that one Philox block serves four consecutive elements.
 template <typename F>
-void for_each_masked(int64_t n, const OptimHyper& h, F&& f) {
+void for_each_masked(int64_t n, const OptimHyper& h, F&& f_all) {
+  auto f = [&](int64_t i, bool keep) {
+    if (i < h.frozen_begin || i >= h.frozen_end) f_all(i, keep);
+  };
   if (!(h.keep_prob < 1.f)) {
     for (int64_t i = 0; i < n; ++i) f(i, true);
     return;

@@ -34,6 +34,9 @@ struct OptimHyper {
   float bias_correction2_sqrt = 1.f;  // Adam: sqrt(1 - b2^t)
   float keep_prob = 1.f;              // lr_dropout: update kept where uniform < keep_prob; >= 1: off
   uint64_t seed = 0, offset = 0;      // Philox stream of the lr_dropout mask
+  // Elements [frozen_begin, frozen_end) are left as they are, weights and state alike (DFL's
+  // trainable-weights list: LIAE's inter_AB without random warp). Multiples of 4 on CUDA.
+  int64_t frozen_begin = 0, frozen_end = 0;
 };
 
 }  // namespace facet

@@ -60,6 +60,7 @@ struct RmspropOp {
 template <typename Op>
 __device__ __forceinline__ void update_one(Op op, float* w, const float* g, float* s0, float* s1, long long i,
                                            const OptimHyper& h, float scale, float step, bool dropout) {
+  if (i >= h.frozen_begin && i < h.frozen_end) return;
   const bool keep = !dropout || mask_uniform(philox_word(h.seed, h.offset + (uint64_t)i)) < h.keep_prob;
   float wi = w[i], a = s0[i], b = Op::kStates > 1 ? s1[i] : 0.f;
   op(wi, __fmul_rn(g[i], scale), a, b, keep, h, step);
@@ -83,6 +84,7 @@ __global__ void update_kernel(Op op, float* w, const float* g, float* s0, float*
   const bool block_aligned = (h.offset & 3) == 0;  // then group j is exactly Philox block (offset/4 + j)
   FACET_GRID_STRIDE(j, groups) {
     const long long i0 = j * 4;
+    if (i0 >= h.frozen_begin && i0 < h.frozen_end) continue;  // the range is whole groups of four
     bool keep[4] = {true, true, true, true};
     if (dropout) {
       if (block_aligned) {

@@ -72,10 +72,19 @@ TrainStep::TrainStep(Context& ctx, const ModelRecord& rec, const HostFaces& src,
   FACET_CHECK(src.resolution == R && dst.resolution == R, "training faces are decoded at ", src.resolution, "/",
               dst.resolution, " px but the model trains at ", R);
   loss_cfg_ = models::SaehdLossConfig::from_options(loss_options(rec));
-  style_ = pretrain_overrides(rec.settings);
+  effective_ = pretrain_overrides(rec.settings);
   model_ = models::SaehdModel::create(ctx, rec.spec.net, nn::LayerInit{ctx.device(), DType::F32});
   params_ = std::make_unique<ParameterBuffer>(ctx, model_->parameters());
   opt_ = make_optimizer(ctx, *params_, rec.spec.optimizer, rec.settings);
+  // DFL trains LIAE's inter_AB only with random warp on (its trainable-weights list, SAEHD
+  // Model.py L335-338): without it (and so while pretraining) inter_AB keeps its weights.
+  if (!effective_.random_warp && !models::parse_archi(rec.spec.net.archi).is_df()) {
+    std::vector<Tensor> inter_ab;
+    for (auto& [name, t] : model_->named_parameters())
+      if (name.rfind("inter_AB/", 0) == 0) inter_ab.push_back(t);
+    const auto [begin, end] = params_->range_of(inter_ab);
+    opt_->freeze(begin, end);
+  }
   src_bank_ = make_training_bank(ctx, src, true, opt.faces_on_host);
   dst_bank_ = make_training_bank(ctx, dst, true, opt.faces_on_host);
   if (!device_readable(src_bank_.placement) || !device_readable(dst_bank_.placement))
@@ -158,7 +167,7 @@ bool TrainStep::step(int64_t iteration) {
   // Under mixed precision the masters are cast once here, not in every layer call. The copy goes
   // stale at opt_->step below, and the scope closes with this function, before any other forward.
   MasterCastScope casts(ctx_, *params_);
-  const double face_style = style_.face_style_power, bg_style = style_.bg_style_power;
+  const double face_style = effective_.face_style_power, bg_style = effective_.bg_style_power;
   models::SaehdPredictions p =
       model_->train_forward(ctx_, src_batch_.warped, dst_batch_.warped, bg_style > 0, face_style > 0);
   models::SaehdSideLoss ls = models::saehd_side_loss(ctx_, loss_cfg_, src_batch_.target, p.src_src.image,

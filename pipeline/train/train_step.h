@@ -89,7 +89,7 @@ class TrainStep {
   Context& ctx_;
   ModelRecord rec_;
   models::SaehdLossConfig loss_cfg_;
-  TrainSettings style_;  // the settings in effect (pretrain_overrides): the style powers
+  TrainSettings effective_;  // the settings in effect (pretrain_overrides)
   std::unique_ptr<models::SaehdModel> model_;
   std::unique_ptr<ParameterBuffer> params_;
   std::unique_ptr<Optimizer> opt_;

@@ -326,6 +326,56 @@ TEST(Optimizers, ClippingScalesToTheNorm) {
   }
 }
 
+// A frozen range (LIAE's inter_AB without random warp) keeps its weights and optimizer state
+// exactly, its gradients count in no clipping norm, and everything else still moves.
+TEST(Optimizers, FrozenRangeKeepsWeightsStateAndStaysOutOfTheNorm) {
+  for (Kind k : {Kind::Adam, Kind::AdaBelief, Kind::RMSprop}) {
+    Context ctx;
+    Rig r(ctx, Device::cpu());
+    auto o = make_opt(k, ctx, *r.buf, all_options(1e-2));
+    const auto [begin, end] = r.buf->range_of({r.buf->tensors()[1]});
+    EXPECT_EQ(begin, 64);  // after {7,5}, padded to 64
+    EXPECT_EQ(end, 128);   // {13}, padded
+    o->freeze(begin, end);
+    const auto w0 = r.buf->params().to_double(ctx);
+    for (int s = 0; s < 4; ++s) {
+      const auto g = r.set_grads(ctx, s, 3.0);
+      double ss = 0;
+      for (size_t i = 0; i < g.size(); ++i)
+        if (static_cast<int64_t>(i) < begin || static_cast<int64_t>(i) >= end) ss += double(g[i]) * double(g[i]);
+      o->step(ctx);
+      EXPECT_NEAR(o->last_grad_norm(ctx), std::sqrt(ss), 1e-9 * std::sqrt(ss)) << kind_name(k);
+    }
+    const auto w1 = r.buf->params().to_double(ctx);
+    int moved = 0;
+    for (size_t i = 0; i < w1.size(); ++i) {
+      if (static_cast<int64_t>(i) >= begin && static_cast<int64_t>(i) < end)
+        ASSERT_EQ(w1[i], w0[i]) << kind_name(k) << " frozen element " << i;
+      else
+        moved += w1[i] != w0[i];
+    }
+    EXPECT_GT(moved, 40) << kind_name(k);
+    for (auto& [name, t] : o->state_tensors()) {
+      if (name == "iterations") continue;
+      const auto v = t.to_double(ctx);
+      for (int64_t i = begin; i < end; ++i) ASSERT_EQ(v[static_cast<size_t>(i)], 0.0) << name << " " << i;
+    }
+    EXPECT_THROW(o->freeze(1, 64), Error);
+    EXPECT_THROW(o->freeze(0, r.buf->numel() + 4), Error);
+    o->freeze(0, 0);  // unfreezes
+    r.set_grads(ctx, 9, 3.0);
+    o->step(ctx);
+    const auto w2 = r.buf->params().to_double(ctx);
+    int thawed = 0;  // lr_dropout keeps ~30 % of the updates: some of the 13 elements move
+    for (int64_t i = begin; i < begin + 13; ++i) thawed += w2[static_cast<size_t>(i)] != w1[static_cast<size_t>(i)];
+    EXPECT_GT(thawed, 0) << kind_name(k);
+  }
+  Context ctx;
+  Rig a(ctx, Device::cpu()), b(ctx, Device::cpu());
+  EXPECT_THROW(a.buf->range_of({b.buf->tensors()[0]}), Error) << "not in this buffer";
+  EXPECT_THROW(a.buf->range_of({a.buf->tensors()[0], a.buf->tensors()[2]}), Error) << "not consecutive";
+}
+
 TEST(Optimizers, SmallGradientIsNotClipped) {
   Context ca, cb;
   Rig ra(ca, Device::cpu()), rb(cb, Device::cpu());
@@ -452,12 +502,17 @@ TEST(Optimizers, StateRestoreContinuesBitIdentically) {
 
 namespace {
 
-void gpu_parity(Kind kind, const OptimizerOptions& opt) {
+void gpu_parity(Kind kind, const OptimizerOptions& opt, int frozen_tensor = -1) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   Context cc(Device::cpu(), 31), gc(Device::cuda(0), 31);
   const std::vector<Shape> shapes = {{123, 45}, {1001}, {3, 3, 7, 5}, {1}};
   Rig rc(cc, Device::cpu(), shapes), rg(gc, Device::cuda(0), shapes);
   auto oc = make_opt(kind, cc, *rc.buf, opt), og = make_opt(kind, gc, *rg.buf, opt);
+  if (frozen_tensor >= 0) {
+    const auto [b, e] = rc.buf->range_of({rc.buf->tensors()[static_cast<size_t>(frozen_tensor)]});
+    oc->freeze(b, e);
+    og->freeze(b, e);
+  }
   for (int s = 0; s < 5; ++s) {
     rc.set_grads(cc, s, 2.0);
     rg.set_grads(gc, s, 2.0);
@@ -496,6 +551,9 @@ TEST(GpuOptimizers, RMSpropMatchesCpu) { gpu_parity(Kind::RMSprop, plain(1e-2));
 TEST(GpuOptimizers, AdamAllOptionsMatchCpu) { gpu_parity(Kind::Adam, all_options(1e-2)); }
 TEST(GpuOptimizers, AdaBeliefAllOptionsMatchCpu) { gpu_parity(Kind::AdaBelief, all_options(1e-2)); }
 TEST(GpuOptimizers, RMSpropAllOptionsMatchCpu) { gpu_parity(Kind::RMSprop, all_options(1e-2)); }
+TEST(GpuOptimizers, FrozenRangeMatchesCpu) {
+  for (Kind k : {Kind::Adam, Kind::AdaBelief, Kind::RMSprop}) gpu_parity(k, all_options(1e-2), 1);
+}
 
 TEST(GpuOptimizers, KernelTailUnalignedAndOddOffset) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
