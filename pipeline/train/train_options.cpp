@@ -16,15 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 template <typename T>
 std::string str(const T& v) {
   std::ostringstream os;
@@ -139,6 +130,15 @@ void get_if(const json& j, const char* key, T& v) {
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 void check_optimizer_name(const std::string& name) {
   FACET_CHECK(name == "adabelief" || name == "adam" || name == "rmsprop", "unknown optimizer '", name,
