@@ -2,15 +2,11 @@
 // Libraries never exit(); the command line turns facet::Error into exit code 1.
 #pragma once
 #include <sstream>
-#include <stdexcept>
 #include <string>
 
-namespace facet {
+#include "kernels/common/error.h"
 
-class Error : public std::runtime_error {
- public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
-};
+namespace facet {
 
 namespace detail {
 template <typename... Args>

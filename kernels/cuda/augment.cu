@@ -138,8 +138,7 @@ void augment_gen_params(uint64_t seed, uint64_t offset, int64_t B, const aug::Ge
                         void* stream) {
   if (B <= 0) return;
   const int block = 64;
-  gen_params_kernel<<<static_cast<unsigned>((B + block - 1) / block), block, 0, as_stream(stream)>>>(
-      seed, offset, B, cfg, static_cast<aug::SampleParams*>(params_dev));
+  FACET_LAUNCH(gen_params_kernel, static_cast<unsigned>((B + block - 1) / block), block, 0, as_stream(stream), seed, offset, B, cfg, static_cast<aug::SampleParams*>(params_dev));
   check_last_error("augment_gen_params");
 }
 
@@ -152,7 +151,9 @@ void augment_rct_stats(const void* bank, bool bank_u8, int64_t S, const int32_t*
     const BatchIdx bi = make_idx(idx + b0, nb), ci = make_idx(ct_idx + b0, nb);
     const dim3 grid(static_cast<unsigned>(nb), 2);
     auto launch = [&](auto src, auto ref) {
-      rct_stats_kernel<<<grid, kStatThreads, 0, as_stream(stream)>>>(src, S, bi, ref, S_ct, ci, R, out + b0);
+      using InS = std::remove_const_t<std::remove_pointer_t<decltype(src)>>;
+      using InR = std::remove_const_t<std::remove_pointer_t<decltype(ref)>>;
+      FACET_LAUNCH((rct_stats_kernel<InS, InR>), grid, kStatThreads, 0, as_stream(stream), src, S, bi, ref, S_ct, ci, R, out + b0);
     };
     const auto* s8 = static_cast<const uint8_t*>(bank);
     const auto* sf = static_cast<const float*>(bank);
@@ -180,10 +181,10 @@ void augment_images(DType out_dt, const void* bank, bool bank_u8, int64_t S, con
       Out* to = target ? static_cast<Out*>(target) + b0 * w * w * 3 : nullptr;
       const aug::RctStats* st = stats ? stats + b0 : nullptr;
       if (bank_u8)
-        images_kernel<<<grid, kPixBlock, 0, as_stream(stream)>>>(static_cast<const uint8_t*>(bank), S, bi,
+        FACET_LAUNCH((images_kernel<uint8_t, Out>), grid, kPixBlock, 0, as_stream(stream), static_cast<const uint8_t*>(bank), S, bi,
                                                                  params + b0, st, w, wo, to);
       else
-        images_kernel<<<grid, kPixBlock, 0, as_stream(stream)>>>(static_cast<const float*>(bank), S, bi, params + b0,
+        FACET_LAUNCH((images_kernel<float, Out>), grid, kPixBlock, 0, as_stream(stream), static_cast<const float*>(bank), S, bi, params + b0,
                                                                  st, w, wo, to);
     }
   });
@@ -200,8 +201,7 @@ void augment_masks(DType out_dt, const float* mask, const float* em, int64_t S, 
       const int64_t nb = B - b0 < kAugmentMaxBatchPerLaunch ? B - b0 : kAugmentMaxBatchPerLaunch;
       Out* mo = mask_out ? static_cast<Out*>(mask_out) + b0 * w * w : nullptr;
       Out* eo = em_out ? static_cast<Out*>(em_out) + b0 * w * w : nullptr;
-      masks_kernel<<<static_cast<unsigned>(nb), kMaskThreads, 0, as_stream(stream)>>>(
-          mask, em, S, make_idx(idx + b0, nb), params + b0, w, mo, eo);
+      FACET_LAUNCH(masks_kernel<Out>, static_cast<unsigned>(nb), kMaskThreads, 0, as_stream(stream), mask, em, S, make_idx(idx + b0, nb), params + b0, w, mo, eo);
     }
   });
   check_last_error("augment_masks");

@@ -44,7 +44,7 @@ __device__ __forceinline__ void load_window(float* k, const float* win, int ks) 
 // tmp[n,h,w,c] = sum_b k[b] x[n,h,w+b-pad,c] (zero outside the row).
 template <typename T>
 __global__ void blur_w_kernel(const T* x, float* tmp, const float* win, long long total, int W, int C, int ks) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, ks);
   const int pad = ks / 2;
   FACET_GRID_STRIDE(idx, total) {
@@ -62,7 +62,7 @@ __global__ void blur_w_kernel(const T* x, float* tmp, const float* win, long lon
 // y[n,h,:] = sum_a k[a] tmp[n,h+a-pad,:] (zero outside the image).
 template <typename T>
 __global__ void blur_h_kernel(const float* tmp, T* y, const float* win, long long total, int H, int plane, int ks) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, ks);
   const int pad = ks / 2;
   FACET_GRID_STRIDE(idx, total) {
@@ -84,7 +84,7 @@ size_t gaussian_blur_workspace_bytes(int64_t N, int64_t H, int64_t W, int64_t C,
 }
 
 void gaussian_window(float* w, int64_t size, double sigma, void* stream) {
-  window_kernel<<<1, kThreads, 0, as_stream(stream)>>>(w, static_cast<int>(size), sigma);
+  FACET_LAUNCH(window_kernel, 1, kThreads, 0, as_stream(stream), w, static_cast<int>(size), sigma);
   check_last_error("gaussian_window");
 }
 
@@ -98,10 +98,8 @@ void gaussian_blur(DType dt, const void* x, void* y, void* workspace, int64_t N,
   const size_t smem = static_cast<size_t>(ks) * sizeof(float);
   dispatch_float(dt, "gaussian_blur", [&](auto t) {
     using T = decltype(t);
-    blur_w_kernel<T><<<grid_for(total, kThreads), kThreads, smem, as_stream(stream)>>>(
-        static_cast<const T*>(x), tmp, win, total, static_cast<int>(W), static_cast<int>(C), static_cast<int>(ks));
-    blur_h_kernel<T><<<grid_for(total, kThreads), kThreads, smem, as_stream(stream)>>>(
-        tmp, static_cast<T*>(y), win, total, static_cast<int>(H), static_cast<int>(W * C), static_cast<int>(ks));
+    FACET_LAUNCH(blur_w_kernel<T>, grid_for(total, kThreads), kThreads, smem, as_stream(stream), static_cast<const T*>(x), tmp, win, total, static_cast<int>(W), static_cast<int>(C), static_cast<int>(ks));
+    FACET_LAUNCH(blur_h_kernel<T>, grid_for(total, kThreads), kThreads, smem, as_stream(stream), tmp, static_cast<T*>(y), win, total, static_cast<int>(H), static_cast<int>(W * C), static_cast<int>(ks));
   });
   check_last_error("gaussian_blur");
 }

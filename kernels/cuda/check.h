@@ -1,30 +1,45 @@
-// Error checks for CUDA, cuDNN and cuBLAS calls: each failure becomes a std::runtime_error naming
-// the call and the library's own message (the engine rethrows it as facet::Error).
+// Error checks for CUDA, cuDNN and cuBLAS calls. A failure throws facet::Error naming the call,
+// the library's own message and the file and line of the call (dlib's cuda_utils habit), so an
+// embedding program catches the one documented type. A failed runtime call also leaves its error
+// as the runtime's "last error"; the check clears it, so that code which catches the exception on
+// purpose (the allocator's retry, the face bank's device -> pinned fallback) does not see a stale
+// error at the next kernel launch.
 #pragma once
 #include <cuda_runtime.h>
 
-#include <stdexcept>
 #include <string>
 
-#define FACET_CUDA_CHECK(call)                                                                  \
-  do {                                                                                          \
-    cudaError_t e_ = (call);                                                                    \
-    if (e_ != cudaSuccess)                                                                      \
-      throw std::runtime_error(std::string("CUDA error in ") + #call + ": " + cudaGetErrorString(e_)); \
+#include "kernels/common/error.h"
+
+namespace facet::cuda {
+[[noreturn]] inline void throw_error(const char* library, const char* call, const char* message, const char* file,
+                                     int line) {
+  throw Error(std::string(library) + " error in " + call + ": " + message + " (" + file + ":" + std::to_string(line) +
+              ")");
+}
+}  // namespace facet::cuda
+
+#define FACET_CUDA_CHECK(call)                                                                \
+  do {                                                                                        \
+    const cudaError_t e_ = (call);                                                            \
+    if (e_ != cudaSuccess) {                                                                  \
+      (void)cudaGetLastError();                                                               \
+      ::facet::cuda::throw_error("CUDA", #call, cudaGetErrorString(e_), __FILE__, __LINE__);  \
+    }                                                                                         \
   } while (0)
 
-#define FACET_CUDNN_CHECK(call)                                                                 \
-  do {                                                                                          \
-    cudnnStatus_t s_ = (call);                                                                  \
-    if (s_ != CUDNN_STATUS_SUCCESS)                                                             \
-      throw std::runtime_error(std::string("cuDNN error in ") + #call + ": " + cudnnGetErrorString(s_)); \
+#define FACET_CUDNN_CHECK(call)                                                               \
+  do {                                                                                        \
+    const cudnnStatus_t s_ = (call);                                                          \
+    if (s_ != CUDNN_STATUS_SUCCESS)                                                           \
+      ::facet::cuda::throw_error("cuDNN", #call, cudnnGetErrorString(s_), __FILE__, __LINE__); \
   } while (0)
 
-#define FACET_CUBLAS_CHECK(call)                                                                \
-  do {                                                                                          \
-    cublasStatus_t s_ = (call);                                                                 \
-    if (s_ != CUBLAS_STATUS_SUCCESS)                                                            \
-      throw std::runtime_error(std::string("cuBLAS error in ") + #call + ": " + cublasGetStatusString(s_)); \
+#define FACET_CUBLAS_CHECK(call)                                                                 \
+  do {                                                                                           \
+    const cublasStatus_t s_ = (call);                                                            \
+    if (s_ != CUBLAS_STATUS_SUCCESS)                                                             \
+      ::facet::cuda::throw_error("cuBLAS", #call, cublasGetStatusString(s_), __FILE__, __LINE__); \
   } while (0)
 
 namespace facet::cuda {

@@ -1,10 +1,12 @@
-// Shared device helpers: dtype <-> float conversion for templated kernels, grid-stride loops.
+// Shared device helpers: dtype <-> float conversion for templated kernels, grid-stride loops,
+// dynamic shared memory, and the launch helper every kernel is started with.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include "kernels/common/dtype.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/runtime.h"
 
 namespace facet::cuda {
@@ -15,6 +17,17 @@ template <> __device__ __forceinline__ float to_f(__half v) { return __half2floa
 template <typename T> __device__ __forceinline__ T from_f(float v) { return static_cast<T>(v); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_f(float v) { return __float2bfloat16(v); }
 template <> __device__ __forceinline__ __half from_f(float v) { return __float2half(v); }
+
+// The block's dynamic shared memory (the launch's shared_bytes), as an array of T.
+template <typename T>
+__device__ __forceinline__ T* dynamic_shared() {
+#if defined(FACET_CUDA_EMULATED)
+  return static_cast<T*>(::facet::emu::dynamic_shared_memory());
+#else
+  extern __shared__ __align__(16) unsigned char facet_dynamic_shared[];
+  return reinterpret_cast<T*>(facet_dynamic_shared);
+#endif
+}
 
 #define FACET_GRID_STRIDE(i, n) \
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
@@ -36,7 +49,7 @@ void dispatch_float(DType dt, const char* what, F&& f) {
   switch (dt) {
     case DType::F32: f(float{}); break;
     case DType::BF16: f(__nv_bfloat16{}); break;
-    default: throw std::runtime_error(std::string(what) + ": CUDA supports f32 and bf16, not " + dtype_name(dt));
+    default: throw Error(std::string(what) + ": CUDA supports f32 and bf16, not " + dtype_name(dt));
   }
 }
 

@@ -144,8 +144,7 @@ void conv2d_pad_input(DType dt, const Conv2dGeom& g, int64_t top, int64_t left, 
   if (total == 0) return;
   dispatch_float(dt, "conv2d (pad)", [&](auto tag) {
     using T = decltype(tag);
-    pad_kernel<T><<<grid_for(total, 256), 256, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<T*>(xp), g.n, g.h, g.w, g.c, hp, wp, top, left);
+    FACET_LAUNCH(pad_kernel<T>, grid_for(total, 256), 256, 0, as_stream(stream), static_cast<const T*>(x), static_cast<T*>(xp), g.n, g.h, g.w, g.c, hp, wp, top, left);
   });
   check_last_error("conv2d_pad_input");
 }
@@ -156,8 +155,7 @@ void conv2d_crop_grad(DType dt, const Conv2dGeom& g, int64_t top, int64_t left, 
   if (total == 0) return;
   dispatch_float(dt, "conv2d (crop)", [&](auto tag) {
     using T = decltype(tag);
-    crop_kernel<T><<<grid_for(total, 256), 256, 0, as_stream(stream)>>>(
-        static_cast<const T*>(dxp), static_cast<T*>(dx), g.n, g.h, g.w, g.c, hp, wp, top, left);
+    FACET_LAUNCH(crop_kernel<T>, grid_for(total, 256), 256, 0, as_stream(stream), static_cast<const T*>(dxp), static_cast<T*>(dx), g.n, g.h, g.w, g.c, hp, wp, top, left);
   });
   check_last_error("conv2d_crop_grad");
 }
@@ -168,8 +166,7 @@ void depthwise_conv2d_forward(DType dt, const Conv2dGeom& g, const void* x, cons
   if (total == 0) return;
   dispatch_float(dt, "depthwise_conv2d", [&](auto tag) {
     using T = decltype(tag);
-    dw_forward_kernel<T><<<grid_for(total, 256), 256, 0, as_stream(stream)>>>(
-        dw_geom(g), static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
+    FACET_LAUNCH(dw_forward_kernel<T>, grid_for(total, 256), 256, 0, as_stream(stream), dw_geom(g), static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
         static_cast<T*>(y));
   });
   check_last_error("depthwise_conv2d_forward");
@@ -181,8 +178,7 @@ void depthwise_conv2d_backward_data(DType dt, const Conv2dGeom& g, const void* d
   if (total == 0) return;
   dispatch_float(dt, "depthwise_conv2d", [&](auto tag) {
     using T = decltype(tag);
-    dw_backward_data_kernel<T><<<grid_for(total, 256), 256, 0, as_stream(stream)>>>(
-        dw_geom(g), static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));
+    FACET_LAUNCH(dw_backward_data_kernel<T>, grid_for(total, 256), 256, 0, as_stream(stream), dw_geom(g), static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));
   });
   check_last_error("depthwise_conv2d_backward_data");
 }
@@ -212,9 +208,8 @@ void depthwise_conv2d_backward_filter(DType dt, const Conv2dGeom& g, const void*
     using T = decltype(tag);
     dim3 grid(static_cast<unsigned>((g.c + kTileC - 1) / kTileC), static_cast<unsigned>(taps),
               static_cast<unsigned>(chunks));
-    dw_filter_partial_kernel<T><<<grid, dim3(kTileC, kRowsY), 0, as_stream(stream)>>>(
-        dw_geom(g), static_cast<const T*>(x), static_cast<const T*>(dy), partial, rows, chunk_rows);
-    sum_chunks_kernel<T><<<grid_for(m, 256), 256, 0, as_stream(stream)>>>(partial, chunks, m, static_cast<T*>(dw));
+    FACET_LAUNCH(dw_filter_partial_kernel<T>, grid, dim3(kTileC, kRowsY), 0, as_stream(stream), dw_geom(g), static_cast<const T*>(x), static_cast<const T*>(dy), partial, rows, chunk_rows);
+    FACET_LAUNCH(sum_chunks_kernel<T>, grid_for(m, 256), 256, 0, as_stream(stream), partial, chunks, m, static_cast<T*>(dw));
   });
   check_last_error("depthwise_conv2d_backward_filter");
 }

@@ -28,7 +28,7 @@ cudnnDataType_t cudnn_type(DType dt) {
   switch (dt) {
     case DType::F32: return CUDNN_DATA_FLOAT;
     case DType::BF16: return CUDNN_DATA_BFLOAT16;
-    default: throw std::runtime_error(std::string("conv2d: CUDA supports f32 and bf16, not ") + dtype_name(dt));
+    default: throw Error(std::string("conv2d: CUDA supports f32 and bf16, not ") + dtype_name(dt));
   }
 }
 
@@ -72,7 +72,7 @@ int pick(const Perf* perf, int count, bool det, const char* what) {
     if (det && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
     return i;
   }
-  throw std::runtime_error(std::string("conv2d: cuDNN offers no ") + (det ? "deterministic " : "") + what +
+  throw Error(std::string("conv2d: cuDNN offers no ") + (det ? "deterministic " : "") + what +
                            " algorithm for this problem");
 }
 
@@ -103,7 +103,7 @@ std::unique_ptr<Plan> make_plan(const Handles& h, DType dt, const Conv2dGeom& g,
   int n_out, c_out, h_out, w_out;
   FACET_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p->cd, p->xd, p->wd, &n_out, &c_out, &h_out, &w_out));
   if (h_out != g.oh || w_out != g.ow || c_out != g.k)
-    throw std::runtime_error("conv2d: cuDNN computes output " + std::to_string(h_out) + "x" + std::to_string(w_out) +
+    throw Error("conv2d: cuDNN computes output " + std::to_string(h_out) + "x" + std::to_string(w_out) +
                              ", expected " + std::to_string(g.oh) + "x" + std::to_string(g.ow));
 
   {
@@ -179,7 +179,7 @@ bool empty_problem(const Conv2dGeom& g) { return g.n == 0 || g.c == 0 || g.k == 
 
 void check_workspace(const Plan& p, size_t have) {
   if (have < p.total_bytes())
-    throw std::runtime_error("conv2d: workspace of " + std::to_string(have) + " bytes, need " +
+    throw Error("conv2d: workspace of " + std::to_string(have) + " bytes, need " +
                              std::to_string(p.total_bytes()) + " (ask conv2d_workspace_bytes)");
 }
 

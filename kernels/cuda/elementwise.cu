@@ -74,7 +74,7 @@ void unary_forward(DType dt, UnaryOp op, const void* x, void* y, int64_t n, floa
   if (n == 0) return;
   dispatch_float(dt, "unary_forward", [&](auto t) {
     using T = decltype(t);
-    unary_fwd_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(op, static_cast<const T*>(x),
+    FACET_LAUNCH(unary_fwd_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), op, static_cast<const T*>(x),
                                                                           static_cast<T*>(y), n, alpha);
   });
   check_last_error("unary_forward");
@@ -85,8 +85,7 @@ void unary_backward(DType dt, UnaryOp op, const void* x, const void* y, const vo
   if (n == 0) return;
   dispatch_float(dt, "unary_backward", [&](auto t) {
     using T = decltype(t);
-    unary_bwd_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(
-        op, static_cast<const T*>(x), static_cast<const T*>(y), static_cast<const T*>(gy), static_cast<T*>(gx), n, alpha);
+    FACET_LAUNCH(unary_bwd_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), op, static_cast<const T*>(x), static_cast<const T*>(y), static_cast<const T*>(gy), static_cast<T*>(gx), n, alpha);
   });
   check_last_error("unary_backward");
 }
@@ -97,7 +96,7 @@ void binary_forward(DType dt, BinaryOp op, const void* a, const void* b, void* y
   if (n == 0) return;
   dispatch_float(dt, "binary_forward", [&](auto t) {
     using T = decltype(t);
-    binary_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(op, static_cast<const T*>(a),
+    FACET_LAUNCH(binary_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), op, static_cast<const T*>(a),
                                                                        static_cast<const T*>(b), static_cast<T*>(y), g, n);
   });
   check_last_error("binary_forward");
@@ -107,7 +106,7 @@ void axpy(DType dt, float alpha, const void* x, void* y, int64_t n, void* stream
   if (n == 0) return;
   dispatch_float(dt, "axpy", [&](auto t) {
     using T = decltype(t);
-    axpy_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(alpha, static_cast<const T*>(x), static_cast<T*>(y), n);
+    FACET_LAUNCH(axpy_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), alpha, static_cast<const T*>(x), static_cast<T*>(y), n);
   });
   check_last_error("axpy");
 }
@@ -117,7 +116,7 @@ void reduce_sum(DType dt, const void* x, void* y, const ReduceGeom& g, float sca
   unsigned blocks = static_cast<unsigned>(g.out_count < 65535 ? g.out_count : 65535);
   dispatch_float(dt, "reduce_sum", [&](auto t) {
     using T = decltype(t);
-    reduce_kernel<T><<<blocks, kReduceThreads, 0, as_stream(stream)>>>(static_cast<const T*>(x), static_cast<T*>(y), g, scale);
+    FACET_LAUNCH(reduce_kernel<T>, blocks, kReduceThreads, 0, as_stream(stream), static_cast<const T*>(x), static_cast<T*>(y), g, scale);
   });
   check_last_error("reduce_sum");
 }

@@ -44,7 +44,7 @@ void fill(DType dt, void* dst, int64_t n, double value, void* stream) {
   if (n == 0) return;
   dispatch(dt, [&](auto t) {
     using T = decltype(t);
-    fill_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(static_cast<T*>(dst), n, (float)value);
+    FACET_LAUNCH(fill_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), static_cast<T*>(dst), n, (float)value);
   });
   check_last_error("fill");
 }
@@ -53,7 +53,7 @@ void fill_uniform(DType dt, void* dst, int64_t n, double lo, double hi, uint64_t
   if (n == 0) return;
   dispatch(dt, [&](auto t) {
     using T = decltype(t);
-    fill_uniform_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(static_cast<T*>(dst), n, lo, hi, seed, offset);
+    FACET_LAUNCH(fill_uniform_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), static_cast<T*>(dst), n, lo, hi, seed, offset);
   });
   check_last_error("fill_uniform");
 }
@@ -62,7 +62,7 @@ void fill_normal(DType dt, void* dst, int64_t n, double mean, double sd, uint64_
   if (n == 0) return;
   dispatch(dt, [&](auto t) {
     using T = decltype(t);
-    fill_normal_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(static_cast<T*>(dst), n, mean, sd, seed, offset);
+    FACET_LAUNCH(fill_normal_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), static_cast<T*>(dst), n, mean, sd, seed, offset);
   });
   check_last_error("fill_normal");
 }
@@ -73,7 +73,7 @@ void cast(DType from, const void* src, DType to, void* dst, int64_t n, void* str
     using A = decltype(a);
     dispatch(to, [&](auto b) {
       using B = decltype(b);
-      cast_kernel<A, B><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(static_cast<const A*>(src), static_cast<B*>(dst), n);
+      FACET_LAUNCH((cast_kernel<A, B>), grid_for(n, 256), 256, 0, as_stream(stream), static_cast<const A*>(src), static_cast<B*>(dst), n);
     });
   });
   check_last_error("cast");

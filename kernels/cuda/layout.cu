@@ -118,8 +118,7 @@ void launch_gather(DType dt, const void* x, void* y, const GatherMap& g, uint64_
     using U = decltype(u);
     U fill;
     std::memcpy(&fill, &fill_bits, sizeof(U));  // little-endian: the low bytes hold the value
-    gather_kernel<U><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-        static_cast<const U*>(x), static_cast<U*>(y), total, g, fill);
+    FACET_LAUNCH(gather_kernel<U>, grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const U*>(x), static_cast<U*>(y), total, g, fill);
   });
 }
 
@@ -158,7 +157,7 @@ std::vector<Axis> merge_whole_axes(int rank, const int64_t* in, const int64_t* o
 
 GatherMap map_from_axes(const std::vector<Axis>& ax, const char* what) {
   if (static_cast<int>(ax.size()) > kLayoutMaxRank)
-    throw std::runtime_error(std::string(what) + ": more than 8 strided axes after merging");
+    throw Error(std::string(what) + ": more than 8 strided axes after merging");
   GatherMap g{};
   g.rank = static_cast<int>(ax.size());
   long long stride = 1;
@@ -233,8 +232,7 @@ void pixel_shuffle(DType dt, const void* x, void* y, int64_t N, int64_t H, int64
     const int64_t total = total_bytes / ub;
     dispatch_index(total, [&](auto i) {
       using I = decltype(i);
-      pixel_shuffle_kernel<U, I><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-          static_cast<const U*>(x), static_cast<U*>(y), (I)total, (I)(run / ub), (I)r, (I)H, (I)W);
+      FACET_LAUNCH((pixel_shuffle_kernel<U, I>), grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const U*>(x), static_cast<U*>(y), (I)total, (I)(run / ub), (I)r, (I)H, (I)W);
     });
   });
   check_last_error("pixel_shuffle");
@@ -251,8 +249,7 @@ void space_to_depth(DType dt, const void* x, void* y, int64_t N, int64_t H, int6
     const int64_t total = total_bytes / ub;
     dispatch_index(total, [&](auto i) {
       using I = decltype(i);
-      space_to_depth_kernel<U, I><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-          static_cast<const U*>(x), static_cast<U*>(y), (I)total, (I)(run / ub), (I)r, (I)H, (I)W);
+      FACET_LAUNCH((space_to_depth_kernel<U, I>), grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const U*>(x), static_cast<U*>(y), (I)total, (I)(run / ub), (I)r, (I)H, (I)W);
     });
   });
   check_last_error("space_to_depth");
@@ -262,8 +259,7 @@ void pixel_norm(DType dt, const void* x, void* y, int64_t N, int64_t D, double e
   if (N == 0 || D == 0) return;
   dispatch_float(dt, "pixel_norm", [&](auto t) {
     using T = decltype(t);
-    pixel_norm_kernel<T><<<static_cast<unsigned>(N), kNormBlock, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), D, static_cast<float>(eps));
+    FACET_LAUNCH(pixel_norm_kernel<T>, static_cast<unsigned>(N), kNormBlock, 0, as_stream(stream), static_cast<const T*>(x), static_cast<T*>(y), D, static_cast<float>(eps));
   });
   check_last_error("pixel_norm");
 }
@@ -273,8 +269,7 @@ void pixel_norm_backward(DType dt, const void* x, const void* dy, void* dx, int6
   if (N == 0 || D == 0) return;
   dispatch_float(dt, "pixel_norm_backward", [&](auto t) {
     using T = decltype(t);
-    pixel_norm_backward_kernel<T><<<static_cast<unsigned>(N), kNormBlock, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), D, static_cast<float>(eps));
+    FACET_LAUNCH(pixel_norm_backward_kernel<T>, static_cast<unsigned>(N), kNormBlock, 0, as_stream(stream), static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), D, static_cast<float>(eps));
   });
   check_last_error("pixel_norm_backward");
 }
@@ -313,8 +308,7 @@ void concat(DType dt, const void* const* xs, const int64_t* sizes, int n, void* 
       using U = decltype(uu);
       dispatch_index(outer * (pitch / u), [&](auto i) {
         using I = decltype(i);
-        copy2d_kernel<U, I><<<grid_for(outer * len / u, kBlock), kBlock, 0, as_stream(stream)>>>(
-            static_cast<const U*>(xs[k]), (I)(len / u), reinterpret_cast<U*>(dst), (I)(pitch / u), (I)outer,
+        FACET_LAUNCH((copy2d_kernel<U, I>), grid_for(outer * len / u, kBlock), kBlock, 0, as_stream(stream), static_cast<const U*>(xs[k]), (I)(len / u), reinterpret_cast<U*>(dst), (I)(pitch / u), (I)outer,
             (I)(len / u));
       });
     });
@@ -338,8 +332,7 @@ void split(DType dt, const void* y, void* const* xs, const int64_t* sizes, int n
       using U = decltype(uu);
       dispatch_index(outer * (pitch / u), [&](auto i) {
         using I = decltype(i);
-        copy2d_kernel<U, I><<<grid_for(outer * len / u, kBlock), kBlock, 0, as_stream(stream)>>>(
-            reinterpret_cast<const U*>(src), (I)(pitch / u), static_cast<U*>(xs[k]), (I)(len / u), (I)outer,
+        FACET_LAUNCH((copy2d_kernel<U, I>), grid_for(outer * len / u, kBlock), kBlock, 0, as_stream(stream), reinterpret_cast<const U*>(src), (I)(pitch / u), static_cast<U*>(xs[k]), (I)(len / u), (I)outer,
             (I)(len / u));
       });
     });
@@ -374,7 +367,7 @@ void permute(DType dt, const void* x, void* y, int rank, const int64_t* shape, c
     memcpy_d2d(y, x, static_cast<size_t>(total) * dtype_size(dt), stream);
     return;
   }
-  if (g > kLayoutMaxRank) throw std::runtime_error("permute: more than 8 axes after merging");
+  if (g > kLayoutMaxRank) throw Error("permute: more than 8 axes after merging");
   // Each group becomes one axis; its input position is the rank of its first axis.
   std::vector<long long> gsize(g, 1);
   std::vector<int> order(g);

@@ -68,7 +68,7 @@ __device__ __forceinline__ float block_sum(float v, float* buf) {
 template <typename T>
 __global__ void dssim_w_kernel(const T* a, const T* b, const float* win, float4* stats, long long total, int W,
                                int Wo, int C, int fs) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, fs);
   FACET_GRID_STRIDE(idx, total) {
     const int c = static_cast<int>(idx % C);
@@ -104,7 +104,7 @@ __device__ __forceinline__ float4 h_pass(const float4* st, const float* k, int f
 // block's sum of the ssim map to partial[(n*C + c)*K + kx].
 __global__ void dssim_map_kernel(const float4* stats, const float* win, float* partial, int H, int Wo, int C, int fs,
                                  int P, int K) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   __shared__ float buf[kThreads];
   load_window(k, win, fs);
   const int n = blockIdx.y, p = blockIdx.x * blockDim.x + threadIdx.x;
@@ -144,7 +144,7 @@ __global__ void dssim_finish_kernel(const float* partial, T* per_channel, T* los
 template <typename T>
 __global__ void dssim_grad_stats_kernel(const float4* stats, const float* win, const T* grad_loss, float4* grads,
                                         long long total, int H, int Ho, int Wo, int C, int fs, float inv2cp) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, fs);
   FACET_GRID_STRIDE(idx, total) {
     const int c = static_cast<int>(idx % C);
@@ -172,7 +172,7 @@ __global__ void dssim_grad_stats_kernel(const float4* stats, const float* win, c
 // Transposed W pass: out[n,ho,w,c] = sum_{q: 0 <= w-q < Wo} k[q] * grads[n,ho,w-q,c].
 __global__ void dssim_back_w_kernel(const float4* grads, const float* win, float4* out, long long total, int W, int Wo,
                                     int C, int fs) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, fs);
   FACET_GRID_STRIDE(idx, total) {
     const int c = static_cast<int>(idx % C);
@@ -196,7 +196,7 @@ __global__ void dssim_back_w_kernel(const float4* grads, const float* win, float
 template <typename T>
 __global__ void dssim_back_h_kernel(const float4* tw, const float* win, const T* a, const T* b, T* grad_a, T* grad_b,
                                     long long total, int H, int Ho, int plane, int fs) {
-  extern __shared__ float k[];
+  float* k = dynamic_shared<float>();
   load_window(k, win, fs);
   FACET_GRID_STRIDE(idx, total) {
     const int j = static_cast<int>(idx % plane);
@@ -283,12 +283,10 @@ void loss_forward(const char* what, DType dt, const void* a, const void* b, cons
   dispatch_float(dt, what, [&](auto t) {
     using T = decltype(t);
     if (K > 0) {
-      loss_partial_kernel<T, L><<<dim3(K, static_cast<unsigned>(N)), kThreads, 0, as_stream(stream)>>>(
-          static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(mask), partial, M,
+      FACET_LAUNCH((loss_partial_kernel<T, L>), dim3(K, static_cast<unsigned>(N)), kThreads, 0, as_stream(stream), static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(mask), partial, M,
           static_cast<int>(C), static_cast<int>(mask_c), K);
     }
-    loss_finish_kernel<T><<<static_cast<unsigned>(N), kThreads, 0, as_stream(stream)>>>(
-        partial, static_cast<T*>(loss), K, M > 0 ? 1.f / static_cast<float>(M) : 0.f);
+    FACET_LAUNCH(loss_finish_kernel<T>, static_cast<unsigned>(N), kThreads, 0, as_stream(stream), partial, static_cast<T*>(loss), K, M > 0 ? 1.f / static_cast<float>(M) : 0.f);
   });
   check_last_error(what);
 }
@@ -300,8 +298,7 @@ void loss_backward(const char* what, DType dt, const void* a, const void* b, con
   if (total == 0 || (!grad_a && !grad_b)) return;
   dispatch_float(dt, what, [&](auto t) {
     using T = decltype(t);
-    loss_grad_kernel<T, L><<<grid_for(total, kThreads), kThreads, 0, as_stream(stream)>>>(
-        static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(mask),
+    FACET_LAUNCH((loss_grad_kernel<T, L>), grid_for(total, kThreads), kThreads, 0, as_stream(stream), static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(mask),
         static_cast<const T*>(grad_loss), static_cast<T*>(grad_a), static_cast<T*>(grad_b), total, M,
         static_cast<int>(C), static_cast<int>(mask_c), 1.f / static_cast<float>(M));
   });
@@ -326,15 +323,13 @@ void dssim_forward(DType dt, const void* a, const void* b, int64_t N, int64_t H,
   dispatch_float(dt, "dssim_forward", [&](auto t) {
     using T = decltype(t);
     const long long n_stats = N * H * Wo * C;
-    dssim_w_kernel<T><<<grid_for(n_stats, kThreads), kThreads, smem, as_stream(stream)>>>(
-        static_cast<const T*>(a), static_cast<const T*>(b), ws.win, ws.stats, n_stats, static_cast<int>(W),
+    FACET_LAUNCH(dssim_w_kernel<T>, grid_for(n_stats, kThreads), kThreads, smem, as_stream(stream), static_cast<const T*>(a), static_cast<const T*>(b), ws.win, ws.stats, n_stats, static_cast<int>(W),
         static_cast<int>(Wo), static_cast<int>(C), static_cast<int>(fs));
-    dssim_map_kernel<<<dim3(static_cast<unsigned>(ws.K), static_cast<unsigned>(N)), kThreads, smem,
-                       as_stream(stream)>>>(ws.stats, ws.win, ws.partial, static_cast<int>(H), static_cast<int>(Wo),
+    FACET_LAUNCH(dssim_map_kernel, dim3(static_cast<unsigned>(ws.K), static_cast<unsigned>(N)), kThreads, smem,
+                       as_stream(stream), ws.stats, ws.win, ws.partial, static_cast<int>(H), static_cast<int>(Wo),
                                             static_cast<int>(C), static_cast<int>(fs), static_cast<int>(P),
                                             static_cast<int>(ws.K));
-    dssim_finish_kernel<T><<<static_cast<unsigned>(N), kThreads, 0, as_stream(stream)>>>(
-        ws.partial, static_cast<T*>(per_channel), static_cast<T*>(loss), static_cast<int>(C), static_cast<int>(ws.K),
+    FACET_LAUNCH(dssim_finish_kernel<T>, static_cast<unsigned>(N), kThreads, 0, as_stream(stream), ws.partial, static_cast<T*>(per_channel), static_cast<T*>(loss), static_cast<int>(C), static_cast<int>(ws.K),
         static_cast<int>(P));
   });
   check_last_error("dssim_forward");
@@ -351,18 +346,14 @@ void dssim_backward(DType dt, const void* a, const void* b, int64_t N, int64_t H
   dispatch_float(dt, "dssim_backward", [&](auto t) {
     using T = decltype(t);
     const long long n_stats = N * H * Wo * C, n_out = N * P * C, n_tw = N * Ho * W * C, n_in = N * H * W * C;
-    dssim_w_kernel<T><<<grid_for(n_stats, kThreads), kThreads, smem, as_stream(stream)>>>(
-        static_cast<const T*>(a), static_cast<const T*>(b), ws.win, ws.stats, n_stats, static_cast<int>(W),
+    FACET_LAUNCH(dssim_w_kernel<T>, grid_for(n_stats, kThreads), kThreads, smem, as_stream(stream), static_cast<const T*>(a), static_cast<const T*>(b), ws.win, ws.stats, n_stats, static_cast<int>(W),
         static_cast<int>(Wo), static_cast<int>(C), static_cast<int>(fs));
-    dssim_grad_stats_kernel<T><<<grid_for(n_out, kThreads), kThreads, smem, as_stream(stream)>>>(
-        ws.stats, ws.win, static_cast<const T*>(grad_loss), ws.grads, n_out, static_cast<int>(H),
+    FACET_LAUNCH(dssim_grad_stats_kernel<T>, grid_for(n_out, kThreads), kThreads, smem, as_stream(stream), ws.stats, ws.win, static_cast<const T*>(grad_loss), ws.grads, n_out, static_cast<int>(H),
         static_cast<int>(Ho), static_cast<int>(Wo), static_cast<int>(C), static_cast<int>(fs), inv2cp);
     // The stats plane is free again: reuse it for the transposed W pass.
-    dssim_back_w_kernel<<<grid_for(n_tw, kThreads), kThreads, smem, as_stream(stream)>>>(
-        ws.grads, ws.win, ws.stats, n_tw, static_cast<int>(W), static_cast<int>(Wo), static_cast<int>(C),
+    FACET_LAUNCH(dssim_back_w_kernel, grid_for(n_tw, kThreads), kThreads, smem, as_stream(stream), ws.grads, ws.win, ws.stats, n_tw, static_cast<int>(W), static_cast<int>(Wo), static_cast<int>(C),
         static_cast<int>(fs));
-    dssim_back_h_kernel<T><<<grid_for(n_in, kThreads), kThreads, smem, as_stream(stream)>>>(
-        ws.stats, ws.win, static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(grad_a),
+    FACET_LAUNCH(dssim_back_h_kernel<T>, grid_for(n_in, kThreads), kThreads, smem, as_stream(stream), ws.stats, ws.win, static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(grad_a),
         static_cast<T*>(grad_b), n_in, static_cast<int>(H), static_cast<int>(Ho), static_cast<int>(W * C),
         static_cast<int>(fs));
   });

@@ -21,7 +21,7 @@ void matmul(const Handles& h, DType dt, const void* a, const void* b, void* c, i
   switch (dt) {
     case DType::F32: t = CUDA_R_32F; compute = CUBLAS_COMPUTE_32F; break;  // no TF32: parity with the CPU
     case DType::BF16: t = CUDA_R_16BF; compute = CUBLAS_COMPUTE_32F; break;
-    default: throw std::runtime_error(std::string("matmul: CUDA supports f32 and bf16, not ") + dtype_name(dt));
+    default: throw Error(std::string("matmul: CUDA supports f32 and bf16, not ") + dtype_name(dt));
   }
   auto handle = static_cast<cublasHandle_t>(h.cublas);
   int lda = static_cast<int>(trans_a ? M : K), ldb = static_cast<int>(trans_b ? K : N);
@@ -108,8 +108,7 @@ void bias_add(DType dt, const void* x, const void* b, void* y, int64_t rows, int
   if (n == 0) return;
   dispatch_float(dt, "bias_add", [&](auto tag) {
     using T = decltype(tag);
-    bias_add_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<const T*>(b), static_cast<T*>(y), n, C);
+    FACET_LAUNCH(bias_add_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), static_cast<const T*>(x), static_cast<const T*>(b), static_cast<T*>(y), n, C);
   });
   check_last_error("bias_add");
 }
@@ -129,9 +128,8 @@ void bias_grad(DType dt, const void* dy, void* db, int64_t rows, int64_t C, void
   dispatch_float(dt, "bias_grad", [&](auto tag) {
     using T = decltype(tag);
     dim3 grid(static_cast<unsigned>((C + kTileC - 1) / kTileC), static_cast<unsigned>(chunks));
-    column_partial_kernel<T, 0><<<grid, dim3(kTileC, kRowsY), 0, as_stream(stream)>>>(
-        static_cast<const T*>(dy), nullptr, nullptr, nullptr, ws, rows, C, per);
-    column_final_kernel<T><<<grid_for(C, 256), 256, 0, as_stream(stream)>>>(ws, static_cast<T*>(db), C, chunks);
+    FACET_LAUNCH((column_partial_kernel<T, 0>), grid, dim3(kTileC, kRowsY), 0, as_stream(stream), static_cast<const T*>(dy), nullptr, nullptr, nullptr, ws, rows, C, per);
+    FACET_LAUNCH(column_final_kernel<T>, grid_for(C, 256), 256, 0, as_stream(stream), ws, static_cast<T*>(db), C, chunks);
   });
   check_last_error("bias_grad");
 }
@@ -141,8 +139,7 @@ void prelu(DType dt, const void* x, const void* alpha, void* y, int64_t rows, in
   if (n == 0) return;
   dispatch_float(dt, "prelu", [&](auto tag) {
     using T = decltype(tag);
-    prelu_kernel<T><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<const T*>(alpha), static_cast<T*>(y), n, C);
+    FACET_LAUNCH(prelu_kernel<T>, grid_for(n, 256), 256, 0, as_stream(stream), static_cast<const T*>(x), static_cast<const T*>(alpha), static_cast<T*>(y), n, C);
   });
   check_last_error("prelu");
 }
@@ -159,11 +156,10 @@ void prelu_backward(DType dt, const void* x, const void* alpha, const void* dy, 
   dispatch_float(dt, "prelu_backward", [&](auto tag) {
     using T = decltype(tag);
     dim3 grid(static_cast<unsigned>((C + kTileC - 1) / kTileC), static_cast<unsigned>(chunks));
-    column_partial_kernel<T, 1><<<grid, dim3(kTileC, kRowsY), 0, as_stream(stream)>>>(
-        static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const T*>(alpha), static_cast<T*>(dx), ws,
+    FACET_LAUNCH((column_partial_kernel<T, 1>), grid, dim3(kTileC, kRowsY), 0, as_stream(stream), static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const T*>(alpha), static_cast<T*>(dx), ws,
         rows, C, per);
     if (dalpha)
-      column_final_kernel<T><<<grid_for(C, 256), 256, 0, as_stream(stream)>>>(ws, static_cast<T*>(dalpha), C, chunks);
+      FACET_LAUNCH(column_final_kernel<T>, grid_for(C, 256), 256, 0, as_stream(stream), ws, static_cast<T*>(dalpha), C, chunks);
   });
   check_last_error("prelu_backward");
 }

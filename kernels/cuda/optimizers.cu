@@ -122,9 +122,9 @@ void launch_update(const char* what, float* w, const float* g, float* s0, float*
   const bool vec = aligned16(w) && aligned16(g) && aligned16(s0) && (Op::kStates < 2 || aligned16(s1));
   if (vec) {
     const int64_t groups = n / 4 > 0 ? n / 4 : 1;
-    update_kernel<Op, true><<<grid_for(groups, 256), 256, 0, as_stream(stream)>>>(Op{}, w, g, s0, s1, n, h, grad_scale);
+    FACET_LAUNCH((update_kernel<Op, true>), grid_for(groups, 256), 256, 0, as_stream(stream), Op{}, w, g, s0, s1, n, h, grad_scale);
   } else {
-    update_kernel<Op, false><<<grid_for(n, 256), 256, 0, as_stream(stream)>>>(Op{}, w, g, s0, s1, n, h, grad_scale);
+    FACET_LAUNCH((update_kernel<Op, false>), grid_for(n, 256), 256, 0, as_stream(stream), Op{}, w, g, s0, s1, n, h, grad_scale);
   }
   check_last_error(what);
 }
@@ -169,8 +169,8 @@ size_t clip_workspace_bytes() { return kClipBlocks * sizeof(double); }
 
 void clip_scale(const float* g, int64_t n, float clipnorm, float* out, void* workspace, void* stream) {
   auto* partial = static_cast<double*>(workspace);
-  sum_squares_partial_kernel<<<kClipBlocks, kClipThreads, 0, as_stream(stream)>>>(g, n, partial);
-  clip_scale_kernel<<<1, kClipBlocks, 0, as_stream(stream)>>>(partial, clipnorm, out);
+  FACET_LAUNCH(sum_squares_partial_kernel, kClipBlocks, kClipThreads, 0, as_stream(stream), g, n, partial);
+  FACET_LAUNCH(clip_scale_kernel, 1, kClipBlocks, 0, as_stream(stream), partial, clipnorm, out);
   check_last_error("clip_scale");
 }
 

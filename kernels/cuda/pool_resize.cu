@@ -174,7 +174,7 @@ void max_pool2d(DType dt, const void* x, void* y, int64_t N, int64_t H, int64_t 
   if (total == 0) return;
   dispatch_float(dt, "max_pool2d", [&](auto t) {
     using T = decltype(t);
-    max_pool_kernel<T><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(static_cast<const T*>(x),
+    FACET_LAUNCH(max_pool_kernel<T>, grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const T*>(x),
                                                                                   static_cast<T*>(y), g);
   });
   check_last_error("max_pool2d");
@@ -188,8 +188,7 @@ void max_pool2d_backward(DType dt, const void* x, const void* dy, void* dx, int6
   if (total == 0) return;
   dispatch_float(dt, "max_pool2d_backward", [&](auto t) {
     using T = decltype(t);
-    max_pool_backward_kernel<T><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), g);
+    FACET_LAUNCH(max_pool_backward_kernel<T>, grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dx), g);
   });
   check_last_error("max_pool2d_backward");
 }
@@ -200,8 +199,7 @@ void resize_bilinear(DType dt, const void* x, void* y, int64_t N, int64_t H, int
   if (total == 0) return;
   dispatch_float(dt, "resize_bilinear", [&](auto t) {
     using T = decltype(t);
-    resize_kernel<T><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), N, H, W, C, OH, OW);
+    FACET_LAUNCH(resize_kernel<T>, grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const T*>(x), static_cast<T*>(y), N, H, W, C, OH, OW);
   });
   check_last_error("resize_bilinear");
 }
@@ -212,8 +210,7 @@ void resize_bilinear_backward(DType dt, const void* dy, void* dx, int64_t N, int
   if (total == 0) return;
   dispatch_float(dt, "resize_bilinear_backward", [&](auto t) {
     using T = decltype(t);
-    resize_backward_kernel<T><<<grid_for(total, kBlock), kBlock, 0, as_stream(stream)>>>(
-        static_cast<const T*>(dy), static_cast<T*>(dx), N, H, W, C, OH, OW);
+    FACET_LAUNCH(resize_backward_kernel<T>, grid_for(total, kBlock), kBlock, 0, as_stream(stream), static_cast<const T*>(dy), static_cast<T*>(dx), N, H, W, C, OH, OW);
   });
   check_last_error("resize_bilinear_backward");
 }

@@ -74,7 +74,7 @@ void* host_malloc_mapped(size_t bytes) {
   const cudaError_t e = cudaHostGetDevicePointer(&d, p, 0);
   if (e != cudaSuccess || d != p) {
     cudaFreeHost(p);
-    throw std::runtime_error(std::string("mapped host memory: the device cannot address it at its host address (") +
+    throw Error(std::string("mapped host memory: the device cannot address it at its host address (") +
                              (e != cudaSuccess ? cudaGetErrorString(e) : "no unified addressing") + ")");
   }
   return p;
@@ -97,7 +97,7 @@ void memset_zero(void* dst, size_t bytes, void* stream) {
 void stream_synchronize(void* stream) { FACET_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream))); }
 void check_last_error(const char* what) {
   cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
+  if (e != cudaSuccess) throw Error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
 }  // namespace facet::cuda

@@ -24,7 +24,7 @@ std::string device_name(int device);
 Handles create_handles(int device);
 void destroy_handles(Handles& h);
 
-void* device_malloc(size_t bytes);  // throws std::runtime_error with the CUDA message on failure
+void* device_malloc(size_t bytes);  // throws facet::Error with the CUDA message on failure
 void device_free(void* p);
 void* host_malloc_pinned(size_t bytes);
 void host_free_pinned(void* p);

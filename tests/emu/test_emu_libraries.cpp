@@ -1,0 +1,777 @@
+// The emulated device's cuBLAS and cuDNN against naive references: cublasGemmEx for every op
+// combination, odd sizes and padded leading dimensions in each supported type configuration;
+// the three convolution passes in NCHW and NHWC with stride, padding, dilation, groups and both
+// convolution modes, with alpha/beta blending (beta = 0 over NaN included) and bfloat16 rounding;
+// and every misuse the stand-ins must refuse, with the status NVIDIA documents.
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda_emu/emu_state.h"
+
+namespace {
+
+// Deterministic values in [-1, 1) with few mantissa bits, so that products are exact.
+std::vector<float> test_values(size_t n, uint32_t seed) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    v[i] = static_cast<float>(static_cast<int>(seed >> 24) - 128) / 128.f;
+  }
+  return v;
+}
+
+// Device memory holding a copy of host data.
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(size_t bytes) : bytes_(bytes) { EXPECT_EQ(cudaMalloc(&ptr_, bytes), cudaSuccess); }
+  template <typename T>
+  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size() * sizeof(T)) {
+    upload(host);
+  }
+  ~DeviceBuffer() { cudaFree(ptr_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  template <typename T>
+  void upload(const std::vector<T>& host) {
+    ASSERT_EQ(host.size() * sizeof(T), bytes_);
+    ASSERT_EQ(cudaMemcpy(ptr_, host.data(), bytes_, cudaMemcpyHostToDevice), cudaSuccess);
+  }
+  template <typename T>
+  std::vector<T> download() const {
+    std::vector<T> host(bytes_ / sizeof(T));
+    EXPECT_EQ(cudaMemcpy(host.data(), ptr_, bytes_, cudaMemcpyDeviceToHost), cudaSuccess);
+    return host;
+  }
+  void* get() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_;
+};
+
+bool misuse_names(const char* call) { return facet::emu::last_misuse().find(call) != std::string::npos; }
+
+// ---- cuBLAS ------------------------------------------------------------------------------------
+
+class EmuCublas : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(cublasCreate(&handle_), CUBLAS_STATUS_SUCCESS); }
+  void TearDown() override {
+    if (handle_) cublasDestroy(handle_);
+  }
+  cublasHandle_t handle_ = nullptr;
+};
+
+struct GemmCase {
+  cublasOperation_t ta, tb;
+  int m, n, k, lda, ldb, ldc;
+  size_t a_elems() const { return static_cast<size_t>(lda) * (ta == CUBLAS_OP_N ? k : m); }
+  size_t b_elems() const { return static_cast<size_t>(ldb) * (tb == CUBLAS_OP_N ? n : k); }
+  size_t c_elems() const { return static_cast<size_t>(ldc) * n; }
+  float a(const std::vector<float>& v, int i, int l) const { return ta == CUBLAS_OP_N ? v[l * lda + i] : v[i * lda + l]; }
+  float b(const std::vector<float>& v, int l, int j) const { return tb == CUBLAS_OP_N ? v[j * ldb + l] : v[l * ldb + j]; }
+};
+
+GemmCase odd_case(cublasOperation_t ta, cublasOperation_t tb) {
+  const int m = 5, n = 7, k = 3;
+  return {ta, tb, m, n, k, (ta == CUBLAS_OP_N ? m : k) + 3, (tb == CUBLAS_OP_N ? k : n) + 2, m + 4};
+}
+
+// The documented result in float: products summed in k order, then alpha * sum + beta * c.
+float gemm_reference(const GemmCase& g, const std::vector<float>& a, const std::vector<float>& b, float alpha,
+                     float beta, float c_old, int i, int j) {
+  float sum = 0.f;
+  for (int l = 0; l < g.k; ++l) sum += g.a(a, i, l) * g.b(b, l, j);
+  return beta == 0.f ? alpha * sum : alpha * sum + beta * c_old;
+}
+
+TEST_F(EmuCublas, GemmF32EveryOpCombination) {
+  for (cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T, CUBLAS_OP_C})
+    for (cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T, CUBLAS_OP_C}) {
+      const GemmCase g = odd_case(ta, tb);
+      const auto a = test_values(g.a_elems(), 1), b = test_values(g.b_elems(), 2), c = test_values(g.c_elems(), 3);
+      DeviceBuffer da(a), db(b), dc(c);
+      const float alpha = 1.5f, beta = -0.75f;
+      ASSERT_EQ(cublasGemmEx(handle_, ta, tb, g.m, g.n, g.k, &alpha, da.get(), CUDA_R_32F, g.lda, db.get(), CUDA_R_32F,
+                             g.ldb, &beta, dc.get(), CUDA_R_32F, g.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                CUBLAS_STATUS_SUCCESS);
+      const auto out = dc.download<float>();
+      for (int j = 0; j < g.n; ++j)
+        for (int i = 0; i < g.ldc; ++i) {
+          const size_t at = static_cast<size_t>(j) * g.ldc + i;
+          const float want = i < g.m ? gemm_reference(g, a, b, alpha, beta, c[at], i, j) : c[at];  // padding untouched
+          EXPECT_EQ(out[at], want) << "ta=" << ta << " tb=" << tb << " i=" << i << " j=" << j;
+        }
+    }
+}
+
+TEST_F(EmuCublas, GemmBetaZeroDoesNotReadC) {
+  const GemmCase g = odd_case(CUBLAS_OP_T, CUBLAS_OP_N);
+  const auto a = test_values(g.a_elems(), 4), b = test_values(g.b_elems(), 5);
+  DeviceBuffer da(a), db(b), dc(std::vector<float>(g.c_elems(), std::numeric_limits<float>::quiet_NaN()));
+  const float alpha = 1.f, beta = 0.f;
+  ASSERT_EQ(cublasGemmEx(handle_, g.ta, g.tb, g.m, g.n, g.k, &alpha, da.get(), CUDA_R_32F, g.lda, db.get(), CUDA_R_32F,
+                         g.ldb, &beta, dc.get(), CUDA_R_32F, g.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_SUCCESS);
+  const auto out = dc.download<float>();
+  for (int j = 0; j < g.n; ++j)
+    for (int i = 0; i < g.m; ++i) EXPECT_EQ(out[j * g.ldc + i], gemm_reference(g, a, b, alpha, 0.f, 0.f, i, j));
+}
+
+TEST_F(EmuCublas, GemmKZeroScalesC) {
+  DeviceBuffer dc(std::vector<float>{1.f, 2.f, 3.f, 4.f});
+  const float alpha = 1.f, beta = 0.5f;
+  DeviceBuffer dummy(16);
+  ASSERT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 0, &alpha, dummy.get(), CUDA_R_32F, 2, dummy.get(),
+                         CUDA_R_32F, 1, &beta, dc.get(), CUDA_R_32F, 2, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(dc.download<float>(), (std::vector<float>{0.5f, 1.f, 1.5f, 2.f}));
+}
+
+// Inputs in bfloat16 with float or bfloat16 output; the bfloat16 output rounds to nearest even.
+TEST_F(EmuCublas, GemmBf16RoundsToNearestEven) {
+  // One row times one column: 1*1 + 1*2^-8 + 1*2^-7 = 1 + 3*2^-8, halfway between the bfloat16
+  // neighbours 1 + 2^-7 (odd) and 1 + 2^-6 (even).
+  const std::vector<__nv_bfloat16> a = {__float2bfloat16(1.f), __float2bfloat16(1.f), __float2bfloat16(1.f)};
+  const std::vector<__nv_bfloat16> b = {__float2bfloat16(1.f), __float2bfloat16(0.00390625f),
+                                        __float2bfloat16(0.0078125f)};
+  DeviceBuffer da(a), db(b), c16(2), c32(4);
+  const float alpha = 1.f, beta = 0.f;
+  ASSERT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 3, &alpha, da.get(), CUDA_R_16BF, 1, db.get(),
+                         CUDA_R_16BF, 3, &beta, c16.get(), CUDA_R_16BF, 1, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_SUCCESS);
+  ASSERT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 3, &alpha, da.get(), CUDA_R_16BF, 1, db.get(),
+                         CUDA_R_16BF, 3, &beta, c32.get(), CUDA_R_32F, 1, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(__bfloat162float(c16.download<__nv_bfloat16>()[0]), 1.015625f);
+  EXPECT_EQ(c32.download<float>()[0], 1.01171875f);
+}
+
+// bfloat16 and half inputs over every op combination, against the float reference of the
+// converted inputs, rounded once.
+template <typename T>
+void gemm_16bit(cublasHandle_t h, cudaDataType type, T (*from_float)(float), float (*to_float)(T)) {
+  for (cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
+    for (cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T}) {
+      const GemmCase g = odd_case(ta, tb);
+      auto round = [&](std::vector<float> v) {
+        for (float& x : v) x = to_float(from_float(x * 3.1f));
+        return v;
+      };
+      const auto a = round(test_values(g.a_elems(), 6)), b = round(test_values(g.b_elems(), 7));
+      const auto c = round(test_values(g.c_elems(), 8));
+      auto pack = [&](const std::vector<float>& v) {
+        std::vector<T> t;
+        for (float x : v) t.push_back(from_float(x));
+        return t;
+      };
+      DeviceBuffer da(pack(a)), db(pack(b)), dc(pack(c));
+      const float alpha = 0.5f, beta = 2.f;
+      ASSERT_EQ(cublasGemmEx(h, ta, tb, g.m, g.n, g.k, &alpha, da.get(), type, g.lda, db.get(), type, g.ldb, &beta,
+                             dc.get(), type, g.ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                CUBLAS_STATUS_SUCCESS);
+      const auto out = dc.download<T>();
+      for (int j = 0; j < g.n; ++j)
+        for (int i = 0; i < g.m; ++i) {
+          const size_t at = static_cast<size_t>(j) * g.ldc + i;
+          EXPECT_EQ(to_float(out[at]), to_float(from_float(gemm_reference(g, a, b, alpha, beta, c[at], i, j))));
+        }
+    }
+}
+
+TEST_F(EmuCublas, GemmBf16AndHalfEveryOpCombination) {
+  gemm_16bit<__nv_bfloat16>(handle_, CUDA_R_16BF, [](float v) { return __float2bfloat16(v); },
+                            [](__nv_bfloat16 v) { return __bfloat162float(v); });
+  gemm_16bit<__half>(handle_, CUDA_R_16F, [](float v) { return __float2half(v); },
+                     [](__half v) { return __half2float(v); });
+}
+
+TEST_F(EmuCublas, GemmF64) {
+  const std::vector<double> a = {1.0, 1e-10, 2.0, 3.0}, b = {1.0, 1.0};  // A 2x2, B 2x1 (1e-10 + 3 needs double)
+  DeviceBuffer da(a), db(b), dc(16);
+  const double alpha = 1.0, beta = 0.0;
+  ASSERT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 1, 2, &alpha, da.get(), CUDA_R_64F, 2, db.get(),
+                         CUDA_R_64F, 2, &beta, dc.get(), CUDA_R_64F, 2, CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(dc.download<double>(), (std::vector<double>{3.0, 1e-10 + 3.0}));
+}
+
+// CUBLAS_COMPUTE_32F_FAST_TF32 lets cuBLAS round fp32 inputs to TF32; the emulator does.
+TEST_F(EmuCublas, GemmFastTf32RoundsInputs) {
+  DeviceBuffer da(std::vector<float>{1.f + 1.f / 4096}), db(std::vector<float>{1.f}), dc(4);
+  const float alpha = 1.f, beta = 0.f;
+  for (auto [compute, want] : {std::pair{CUBLAS_COMPUTE_32F, 1.f + 1.f / 4096}, std::pair{CUBLAS_COMPUTE_32F_FAST_TF32, 1.f}}) {
+    ASSERT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &alpha, da.get(), CUDA_R_32F, 1, db.get(),
+                           CUDA_R_32F, 1, &beta, dc.get(), CUDA_R_32F, 1, compute, CUBLAS_GEMM_DEFAULT),
+              CUBLAS_STATUS_SUCCESS);
+    EXPECT_EQ(dc.download<float>()[0], want);
+  }
+}
+
+TEST_F(EmuCublas, RefusesMisuse) {
+  DeviceBuffer a(64 * 4), b(64 * 4), c(64 * 4);
+  const float alpha = 1.f, beta = 0.f;
+  auto gemm = [&](cublasHandle_t h, int m, int lda, const void* pa, cudaDataType ta, cudaDataType tc,
+                  cublasComputeType_t ct) {
+    return cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, 4, 4, &alpha, pa, ta, lda, b.get(), ta, 4, &beta, c.get(), tc,
+                        4, ct, CUBLAS_GEMM_DEFAULT);
+  };
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(gemm(handle_, 4, 3, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_TRUE(misuse_names("cublasGemmEx"));
+  EXPECT_EQ(gemm(handle_, -1, 4, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_INVALID_VALUE);
+  std::vector<float> host(64);
+  EXPECT_EQ(gemm(handle_, 4, 4, host.data(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_INVALID_VALUE);
+  // lda = 21 makes A span 3 * 21 + 4 = 67 floats; a is 64 floats long (lda = 20 just fits).
+  EXPECT_EQ(gemm(handle_, 4, 20, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(gemm(handle_, 4, 21, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_32F, CUDA_R_16BF, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_16BF, CUDA_R_16BF, CUBLAS_COMPUTE_64F), CUBLAS_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_16BF, CUDA_R_16BF, CUBLAS_COMPUTE_32F_FAST_TF32),
+            CUBLAS_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_32F, CUDA_R_32F, static_cast<cublasComputeType_t>(12345)),
+            CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cublasGemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &alpha, a.get(), CUDA_R_32F, 4, b.get(),
+                         CUDA_R_16BF, 4, &beta, c.get(), CUDA_R_32F, 4, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            CUBLAS_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(cublasSetMathMode(handle_, static_cast<cublasMath_t>(77)), CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cublasSetWorkspace(handle_, static_cast<char*>(a.get()) + 4, 128), CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cublasSetWorkspace(handle_, a.get(), 256), CUBLAS_STATUS_SUCCESS);
+
+  cudaStream_t s;
+  ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
+  ASSERT_EQ(cublasSetStream(handle_, s), CUBLAS_STATUS_SUCCESS);
+  cudaStream_t got = nullptr;
+  EXPECT_EQ(cublasGetStream(handle_, &got), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(got, s);
+  ASSERT_EQ(cudaStreamDestroy(s), cudaSuccess);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_EXECUTION_FAILED);
+
+  EXPECT_EQ(cublasDestroy(handle_), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(gemm(handle_, 4, 4, a.get(), CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F), CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasDestroy(handle_), CUBLAS_STATUS_NOT_INITIALIZED);
+  handle_ = nullptr;
+  EXPECT_STREQ(cublasGetStatusString(CUBLAS_STATUS_NOT_SUPPORTED), "CUBLAS_STATUS_NOT_SUPPORTED");
+}
+
+TEST(EmuCublasLt, CreateDestroy) {
+  cublasLtHandle_t lt = nullptr;
+  ASSERT_EQ(cublasLtCreate(&lt), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cublasLtDestroy(lt), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cublasLtDestroy(lt), CUBLAS_STATUS_NOT_INITIALIZED);
+  EXPECT_EQ(cublasLtCreate(nullptr), CUBLAS_STATUS_INVALID_VALUE);
+}
+
+// ---- cuDNN -------------------------------------------------------------------------------------
+
+struct ConvCase {
+  int n, c, h, w, k, r, s, pad_h, pad_w, stride, dilation, groups;
+  cudnnConvolutionMode_t mode;
+  cudnnTensorFormat_t format;
+  int oh() const { return (h + 2 * pad_h - ((r - 1) * dilation + 1)) / stride + 1; }
+  int ow() const { return (w + 2 * pad_w - ((s - 1) * dilation + 1)) / stride + 1; }
+  int cg() const { return c / groups; }
+  size_t x_elems() const { return static_cast<size_t>(n) * c * h * w; }
+  size_t y_elems() const { return static_cast<size_t>(n) * k * oh() * ow(); }
+  size_t w_elems() const { return static_cast<size_t>(k) * cg() * r * s; }
+};
+
+const ConvCase kConvCases[] = {
+    {2, 3, 5, 6, 4, 3, 3, 1, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NHWC},  // 3x3 "same"
+    {1, 2, 7, 6, 3, 3, 2, 1, 0, 2, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NCHW},  // stride 2, uneven pads
+    {1, 2, 7, 7, 2, 3, 3, 2, 2, 1, 2, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NHWC},  // dilation 2
+    {2, 4, 5, 5, 6, 3, 3, 1, 1, 1, 1, 2, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NCHW},  // 2 groups
+    {1, 4, 6, 5, 4, 2, 3, 1, 1, 2, 1, 2, CUDNN_CONVOLUTION, CUDNN_TENSOR_NHWC},        // flipped, groups, stride 2
+    {1, 3, 8, 7, 2, 3, 3, 2, 1, 2, 2, 1, CUDNN_CONVOLUTION, CUDNN_TENSOR_NCHW},        // flipped, dilated, strided
+};
+
+std::string describe(const ConvCase& c) {
+  return "case n" + std::to_string(c.n) + " c" + std::to_string(c.c) + " " + std::to_string(c.h) + "x" +
+         std::to_string(c.w) + " k" + std::to_string(c.k) + " " + std::to_string(c.r) + "x" + std::to_string(c.s) +
+         " groups" + std::to_string(c.groups) + (c.format == CUDNN_TENSOR_NHWC ? " NHWC" : " NCHW");
+}
+
+// Logical index of a tensor element in NCHW order, and its storage index in the case's layout.
+size_t nchw(int n, int c, int h, int w, int C, int H, int W) { return ((static_cast<size_t>(n) * C + c) * H + h) * W + w; }
+size_t stored(const ConvCase& cc, int n, int c, int h, int w, int C, int H, int W) {
+  return cc.format == CUDNN_TENSOR_NCHW ? nchw(n, c, h, w, C, H, W) : ((static_cast<size_t>(n) * H + h) * W + w) * C + c;
+}
+
+// Logical tensors (NCHW, filters KCRS) to and from the case's layout (filters KRSC for NHWC).
+template <typename T>
+std::vector<T> to_layout(const ConvCase& cc, const std::vector<T>& v, int N, int C, int H, int W) {
+  std::vector<T> out(v.size());
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int h = 0; h < H; ++h)
+        for (int w = 0; w < W; ++w) out[stored(cc, n, c, h, w, C, H, W)] = v[nchw(n, c, h, w, C, H, W)];
+  return out;
+}
+template <typename T>
+std::vector<T> from_layout(const ConvCase& cc, const std::vector<T>& v, int N, int C, int H, int W) {
+  std::vector<T> out(v.size());
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int h = 0; h < H; ++h)
+        for (int w = 0; w < W; ++w) out[nchw(n, c, h, w, C, H, W)] = v[stored(cc, n, c, h, w, C, H, W)];
+  return out;
+}
+
+// The three passes by definition, in double: every (image, output map, output pixel, channel of
+// the group, tap) pairs one input value with one filter value.
+struct ConvReference {
+  std::vector<double> y, dx, dw;
+};
+ConvReference conv_reference(const ConvCase& cc, const std::vector<float>& x, const std::vector<float>& w,
+                             const std::vector<float>& dy) {
+  ConvReference ref{std::vector<double>(cc.y_elems()), std::vector<double>(cc.x_elems()),
+                    std::vector<double>(cc.w_elems())};
+  const int kg = cc.k / cc.groups, OH = cc.oh(), OW = cc.ow();
+  for (int n = 0; n < cc.n; ++n)
+    for (int k = 0; k < cc.k; ++k)
+      for (int oh = 0; oh < OH; ++oh)
+        for (int ow = 0; ow < OW; ++ow)
+          for (int c = 0; c < cc.cg(); ++c)
+            for (int r = 0; r < cc.r; ++r)
+              for (int s = 0; s < cc.s; ++s) {
+                const int ih = oh * cc.stride - cc.pad_h + r * cc.dilation;
+                const int iw = ow * cc.stride - cc.pad_w + s * cc.dilation;
+                if (ih < 0 || ih >= cc.h || iw < 0 || iw >= cc.w) continue;
+                const int tr = cc.mode == CUDNN_CONVOLUTION ? cc.r - 1 - r : r;
+                const int ts = cc.mode == CUDNN_CONVOLUTION ? cc.s - 1 - s : s;
+                const size_t xi = nchw(n, k / kg * cc.cg() + c, ih, iw, cc.c, cc.h, cc.w);
+                const size_t wi = nchw(k, c, tr, ts, cc.cg(), cc.r, cc.s);
+                const size_t yi = nchw(n, k, oh, ow, cc.k, OH, OW);
+                ref.y[yi] += double(x[xi]) * w[wi];
+                ref.dx[xi] += double(w[wi]) * dy[yi];
+                ref.dw[wi] += double(x[xi]) * dy[yi];
+              }
+  return ref;
+}
+
+// The four descriptors of one case.
+struct ConvDescriptors {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  ConvDescriptors(const ConvCase& cc, cudnnDataType_t type, cudnnDataType_t compute, cudnnMathType_t math) {
+    EXPECT_EQ(cudnnCreateTensorDescriptor(&x), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnCreateTensorDescriptor(&y), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnCreateFilterDescriptor(&w), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnCreateConvolutionDescriptor(&conv), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetTensor4dDescriptor(x, cc.format, type, cc.n, cc.c, cc.h, cc.w), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetTensor4dDescriptor(y, cc.format, type, cc.n, cc.k, cc.oh(), cc.ow()), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetFilter4dDescriptor(w, type, cc.format, cc.k, cc.cg(), cc.r, cc.s), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetConvolution2dDescriptor(conv, cc.pad_h, cc.pad_w, cc.stride, cc.stride, cc.dilation,
+                                              cc.dilation, cc.mode, compute),
+              CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetConvolutionGroupCount(conv, cc.groups), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(cudnnSetConvolutionMathType(conv, math), CUDNN_STATUS_SUCCESS);
+  }
+  ~ConvDescriptors() {
+    cudnnDestroyConvolutionDescriptor(conv);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyTensorDescriptor(x);
+  }
+  ConvDescriptors(const ConvDescriptors&) = delete;
+  ConvDescriptors& operator=(const ConvDescriptors&) = delete;
+};
+
+// An implemented algorithm the heuristics offer for a pass, with its workspace size.
+struct Offer {
+  int algo;
+  size_t bytes;
+  bool deterministic;
+};
+
+class EmuCudnn : public ::testing::Test {
+ public:
+  void SetUp() override { ASSERT_EQ(cudnnCreate(&handle_), CUDNN_STATUS_SUCCESS); }
+  void TearDown() override {
+    if (handle_) cudnnDestroy(handle_);
+  }
+
+  std::vector<Offer> forward_offers(const ConvDescriptors& d) {
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int n = 0;
+    EXPECT_EQ(cudnnGetConvolutionForwardAlgorithm_v7(handle_, d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                     &n, perf),
+              CUDNN_STATUS_SUCCESS);
+    return offers(perf, n, [&](int algo, size_t* b) {
+      return cudnnGetConvolutionForwardWorkspaceSize(handle_, d.x, d.w, d.conv, d.y,
+                                                     static_cast<cudnnConvolutionFwdAlgo_t>(algo), b);
+    });
+  }
+  std::vector<Offer> backward_data_offers(const ConvDescriptors& d) {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int n = 0;
+    EXPECT_EQ(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle_, d.w, d.y, d.conv, d.x,
+                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf),
+              CUDNN_STATUS_SUCCESS);
+    return offers(perf, n, [&](int algo, size_t* b) {
+      return cudnnGetConvolutionBackwardDataWorkspaceSize(handle_, d.w, d.y, d.conv, d.x,
+                                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), b);
+    });
+  }
+  std::vector<Offer> backward_filter_offers(const ConvDescriptors& d) {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int n = 0;
+    EXPECT_EQ(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle_, d.x, d.y, d.conv, d.w,
+                                                            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf),
+              CUDNN_STATUS_SUCCESS);
+    return offers(perf, n, [&](int algo, size_t* b) {
+      return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle_, d.x, d.y, d.conv, d.w,
+                                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), b);
+    });
+  }
+  template <typename Perf, typename SizeQuery>
+  static std::vector<Offer> offers(const Perf* perf, int n, SizeQuery size) {
+    std::vector<Offer> out;
+    for (int i = 0; i < n; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+      size_t bytes = 0;
+      EXPECT_EQ(size(perf[i].algo, &bytes), CUDNN_STATUS_SUCCESS);
+      EXPECT_EQ(bytes, perf[i].memory);
+      out.push_back({static_cast<int>(perf[i].algo), bytes, perf[i].determinism == CUDNN_DETERMINISTIC});
+    }
+    EXPECT_GE(out.size(), 2u);
+    bool uses_workspace = false;
+    for (const Offer& o : out) uses_workspace |= o.bytes > 0;
+    EXPECT_TRUE(uses_workspace);  // the GEMM-style algorithm
+    return out;
+  }
+
+  cudnnHandle_t handle() const { return handle_; }
+
+ protected:
+  cudnnHandle_t handle_ = nullptr;
+};
+
+// A storage type's conversions from and to float (the scale type is float, double for double).
+template <typename T>
+struct Storage {
+  static T from(float v) { return static_cast<T>(v); }
+  static double to(T v) { return static_cast<double>(v); }
+};
+template <>
+struct Storage<__nv_bfloat16> {
+  static __nv_bfloat16 from(float v) { return __float2bfloat16(v); }
+  static double to(__nv_bfloat16 v) { return __bfloat162float(v); }
+};
+template <>
+struct Storage<__half> {
+  static __half from(float v) { return __float2half(v); }
+  static double to(__half v) { return __half2float(v); }
+};
+
+template <typename T>
+std::vector<T> stored_as(const std::vector<float>& v) {
+  std::vector<T> out;
+  for (float x : v) out.push_back(Storage<T>::from(x));
+  return out;
+}
+
+cudnnStatus_t run_pass(cudnnHandle_t h, int pass, const ConvDescriptors& d, const Offer& o, const void* alpha,
+                       const void* beta, const void* x, const void* w, const void* dy, void* out, void* ws) {
+  if (pass == 0)
+    return cudnnConvolutionForward(h, alpha, d.x, x, d.w, w, d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(o.algo), ws,
+                                   o.bytes, beta, d.y, out);
+  if (pass == 1)
+    return cudnnConvolutionBackwardData(h, alpha, d.w, w, d.y, dy, d.conv,
+                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(o.algo), ws, o.bytes, beta, d.x, out);
+  return cudnnConvolutionBackwardFilter(h, alpha, d.x, x, d.y, dy, d.conv,
+                                        static_cast<cudnnConvolutionBwdFilterAlgo_t>(o.algo), ws, o.bytes, beta, d.w,
+                                        out);
+}
+
+// Runs each pass (0 forward, 1 backward data, 2 backward filter) with every algorithm offered,
+// with beta = 0 over NaN and with alpha = 2, beta = 0.5 over old values. The values have few
+// mantissa bits, so every sum is exact and the result is the reference rounded once to T.
+template <typename T, typename Scale>
+void check_passes(cudnnHandle_t h, const ConvCase& cc, const std::vector<Offer> offers[3], const ConvDescriptors& d) {
+  const auto x = test_values(cc.x_elems(), 11), w = test_values(cc.w_elems(), 12), dy = test_values(cc.y_elems(), 13);
+  const ConvReference ref = conv_reference(cc, x, w, dy);
+  DeviceBuffer dx_in(stored_as<T>(to_layout(cc, x, cc.n, cc.c, cc.h, cc.w)));
+  DeviceBuffer dw_in(stored_as<T>(to_layout(cc, w, cc.k, cc.cg(), cc.r, cc.s)));
+  DeviceBuffer ddy_in(stored_as<T>(to_layout(cc, dy, cc.n, cc.k, cc.oh(), cc.ow())));
+  const int dims[3][4] = {{cc.n, cc.k, cc.oh(), cc.ow()}, {cc.n, cc.c, cc.h, cc.w}, {cc.k, cc.cg(), cc.r, cc.s}};
+  const std::vector<double>* want[3] = {&ref.y, &ref.dx, &ref.dw};
+  for (int pass = 0; pass < 3; ++pass)
+    for (const Offer& o : offers[pass])
+      for (auto [alpha, beta] : {std::pair<Scale, Scale>{1, 0}, std::pair<Scale, Scale>{2, 0.5}}) {
+        const int* dm = dims[pass];
+        const auto old = test_values(want[pass]->size(), 14);
+        const std::vector<float> init = beta == 0 ? std::vector<float>(old.size(), std::nanf("")) : old;
+        // The workspace is followed by guard bytes the pass must leave alone.
+        constexpr size_t kGuard = 64;
+        DeviceBuffer out(stored_as<T>(to_layout(cc, init, dm[0], dm[1], dm[2], dm[3]))), ws(o.bytes + kGuard);
+        ASSERT_EQ(cudaMemset(ws.get(), 0xab, o.bytes + kGuard), cudaSuccess);
+        ASSERT_EQ(run_pass(h, pass, d, o, &alpha, &beta, dx_in.get(), dw_in.get(), ddy_in.get(), out.get(), ws.get()),
+                  CUDNN_STATUS_SUCCESS)
+            << describe(cc) << " pass " << pass << " algo " << o.algo;
+        const auto guard = ws.download<unsigned char>();
+        for (size_t i = o.bytes; i < guard.size(); ++i) ASSERT_EQ(guard[i], 0xab) << "workspace overrun, algo " << o.algo;
+        const auto got = from_layout(cc, out.download<T>(), dm[0], dm[1], dm[2], dm[3]);
+        for (size_t i = 0; i < got.size(); ++i) {
+          const double exact = alpha * (*want[pass])[i] + (beta == 0 ? 0.0 : beta * double(old[i]));
+          ASSERT_EQ(Storage<T>::to(got[i]), Storage<T>::to(Storage<T>::from(static_cast<float>(exact))))
+              << describe(cc) << " pass " << pass << " algo " << o.algo << " beta " << beta << " element " << i;
+        }
+      }
+}
+
+template <typename T, typename Scale>
+void check_every_case(EmuCudnn* t, cudnnDataType_t type, cudnnDataType_t compute, cudnnMathType_t math) {
+  for (const ConvCase& cc : kConvCases) {
+    ConvDescriptors d(cc, type, compute, math);
+    int n, c, h, w;
+    ASSERT_EQ(cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &n, &c, &h, &w), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(std::vector<int>({n, c, h, w}), std::vector<int>({cc.n, cc.k, cc.oh(), cc.ow()})) << describe(cc);
+    const std::vector<Offer> offers[3] = {t->forward_offers(d), t->backward_data_offers(d), t->backward_filter_offers(d)};
+    // Like cuDNN, each backward pass offers a non-deterministic algorithm and a deterministic one.
+    for (int pass = 1; pass < 3; ++pass) {
+      bool det = false, nondet = false;
+      for (const Offer& o : offers[pass]) (o.deterministic ? det : nondet) = true;
+      EXPECT_TRUE(det && nondet) << "pass " << pass;
+    }
+    check_passes<T, Scale>(t->handle(), cc, offers, d);
+  }
+}
+
+TEST_F(EmuCudnn, FloatPassesMatchTheDefinition) {
+  check_every_case<float, float>(this, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH);
+}
+TEST_F(EmuCudnn, Bfloat16PassesRoundTheDefinitionOnce) {
+  check_every_case<__nv_bfloat16, float>(this, CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH);
+}
+TEST_F(EmuCudnn, HalfPassesRoundTheDefinitionOnce) {
+  check_every_case<__half, float>(this, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT, CUDNN_DEFAULT_MATH);
+}
+TEST_F(EmuCudnn, DoublePassesMatchTheDefinition) {
+  check_every_case<double, double>(this, CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH);
+}
+
+// With values whose sums round, both algorithms of a pass still agree to the bit: one fixed order.
+TEST_F(EmuCudnn, AlgorithmsOfAPassAgreeBitwise) {
+  for (const ConvCase& cc : {kConvCases[3], kConvCases[4]}) {
+    ConvDescriptors d(cc, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH);
+    auto irrational = [](size_t n, double phase) {
+      std::vector<float> v(n);
+      for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(i * 0.7 + phase) / 3.0);
+      return v;
+    };
+    DeviceBuffer x(irrational(cc.x_elems(), 0.1)), w(irrational(cc.w_elems(), 0.2)), dy(irrational(cc.y_elems(), 0.3));
+    const std::vector<Offer> offers[3] = {forward_offers(d), backward_data_offers(d), backward_filter_offers(d)};
+    const size_t out_elems[3] = {cc.y_elems(), cc.x_elems(), cc.w_elems()};
+    const float alpha = 1.f, beta = 0.f;
+    for (int pass = 0; pass < 3; ++pass) {
+      std::vector<std::vector<float>> results;
+      for (const Offer& o : offers[pass]) {
+        DeviceBuffer out(out_elems[pass] * sizeof(float)), ws(o.bytes);
+        ASSERT_EQ(run_pass(handle_, pass, d, o, &alpha, &beta, x.get(), w.get(), dy.get(), out.get(), ws.get()),
+                  CUDNN_STATUS_SUCCESS);
+        results.push_back(out.download<float>());
+      }
+      for (size_t i = 1; i < results.size(); ++i)
+        EXPECT_EQ(std::memcmp(results[0].data(), results[i].data(), out_elems[pass] * sizeof(float)), 0)
+            << describe(cc) << " pass " << pass;
+    }
+  }
+}
+
+// A 1x1 convolution over 3 channels: 1*1 + 1*2^-8 + 1*2^-7 = 1 + 3*2^-8 lies halfway between the
+// bfloat16 neighbours 1 + 2^-7 (odd) and 1 + 2^-6 (even); round to nearest even gives 1 + 2^-6.
+TEST_F(EmuCudnn, Bfloat16OutputRoundsToNearestEven) {
+  const ConvCase cc{1, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NHWC};
+  ConvDescriptors d(cc, CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH);
+  DeviceBuffer x(stored_as<__nv_bfloat16>({1.f, 1.f, 1.f})), w(stored_as<__nv_bfloat16>({1.f, 0.00390625f, 0.0078125f}));
+  DeviceBuffer y(2);
+  const float alpha = 1.f, beta = 0.f;
+  ASSERT_EQ(cudnnConvolutionForward(handle_, &alpha, d.x, x.get(), d.w, w.get(), d.conv,
+                                    CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0, &beta, d.y, y.get()),
+            CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(__bfloat162float(y.download<__nv_bfloat16>()[0]), 1.015625f);
+}
+
+// Float data may run on TF32 tensor cores (compute capability 8.0 on) unless the math type is
+// CUDNN_FMA_MATH; the emulator rounds the inputs to TF32 then.
+TEST_F(EmuCudnn, FloatInputsRoundToTf32UnlessFmaMath) {
+  const ConvCase cc{1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NCHW};
+  cudaDeviceProp prop{};
+  ASSERT_EQ(cudaGetDeviceProperties(&prop, 0), cudaSuccess);
+  DeviceBuffer x(std::vector<float>{1.f + 1.f / 4096}), w(std::vector<float>{1.f}), y(4);
+  const float alpha = 1.f, beta = 0.f;
+  for (auto [math, want] : {std::pair{CUDNN_FMA_MATH, 1.f + 1.f / 4096},
+                            std::pair{CUDNN_DEFAULT_MATH, prop.major >= 8 ? 1.f : 1.f + 1.f / 4096}}) {
+    ConvDescriptors d(cc, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, math);
+    ASSERT_EQ(cudnnConvolutionForward(handle_, &alpha, d.x, x.get(), d.w, w.get(), d.conv,
+                                      CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0, &beta, d.y, y.get()),
+              CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(y.download<float>()[0], want) << "math type " << math;
+  }
+}
+
+// Misuse: each call is refused with the documented status, and the report names the call.
+class EmuCudnnMisuse : public EmuCudnn {
+ protected:
+  const ConvCase cc_{1, 4, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_TENSOR_NHWC};
+  ConvDescriptors d_{cc_, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH};
+  DeviceBuffer x_{cc_.x_elems() * 4}, w_{cc_.w_elems() * 4}, y_{cc_.y_elems() * 4};
+  DeviceBuffer ws_{1 << 16};
+  const float one_ = 1.f, zero_ = 0.f;
+
+  cudnnStatus_t forward(cudnnTensorDescriptor_t xd, const void* x, cudnnTensorDescriptor_t yd,
+                        cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                        void* ws = nullptr, size_t ws_bytes = 0, cudnnFilterDescriptor_t wd = nullptr) {
+    return cudnnConvolutionForward(handle_, &one_, xd, x, wd ? wd : d_.w, w_.get(), d_.conv, algo, ws, ws_bytes,
+                                   &zero_, yd, y_.get());
+  }
+  size_t gemm_workspace() {
+    size_t bytes = 0;
+    EXPECT_EQ(cudnnGetConvolutionForwardWorkspaceSize(handle_, d_.x, d_.w, d_.conv, d_.y,
+                                                      CUDNN_CONVOLUTION_FWD_ALGO_GEMM, &bytes),
+              CUDNN_STATUS_SUCCESS);
+    return bytes;
+  }
+};
+
+TEST_F(EmuCudnnMisuse, TheBaselineWorks) {
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y), CUDNN_STATUS_SUCCESS);
+  const size_t need = gemm_workspace();
+  ASSERT_GT(need, 0u);
+  ASSERT_LE(need, size_t(1) << 16);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_GEMM, ws_.get(), need), CUDNN_STATUS_SUCCESS);
+}
+
+TEST_F(EmuCudnnMisuse, DestroyedHandle) {
+  ASSERT_EQ(cudnnDestroy(handle_), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_TRUE(misuse_names("cudnnConvolutionForward"));
+  EXPECT_EQ(cudnnDestroy(handle_), CUDNN_STATUS_BAD_PARAM);
+  handle_ = nullptr;
+}
+
+TEST_F(EmuCudnnMisuse, DestroyedStream) {
+  cudaStream_t s;
+  ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
+  ASSERT_EQ(cudnnSetStream(handle_, s), CUDNN_STATUS_SUCCESS);
+  cudaStream_t got = nullptr;
+  EXPECT_EQ(cudnnGetStream(handle_, &got), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(got, s);
+  ASSERT_EQ(cudaStreamDestroy(s), cudaSuccess);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y), CUDNN_STATUS_EXECUTION_FAILED);
+}
+
+TEST_F(EmuCudnnMisuse, UnsetOrDestroyedDescriptor) {
+  cudnnTensorDescriptor_t unset;
+  ASSERT_EQ(cudnnCreateTensorDescriptor(&unset), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(unset, x_.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_NE(facet::emu::last_misuse().find("has not been set"), std::string::npos);
+  ASSERT_EQ(cudnnDestroyTensorDescriptor(unset), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(unset, x_.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_NE(facet::emu::last_misuse().find("destroyed"), std::string::npos);
+}
+
+TEST_F(EmuCudnnMisuse, InconsistentShapes) {
+  cudnnTensorDescriptor_t t;
+  ASSERT_EQ(cudnnCreateTensorDescriptor(&t), CUDNN_STATUS_SUCCESS);
+  // x with 3 channels for a filter over 4
+  ASSERT_EQ(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, 3, 5, 5), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(t, x_.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  int n, c, h, w;
+  EXPECT_EQ(cudnnGetConvolution2dForwardOutputDim(d_.conv, t, d_.w, &n, &c, &h, &w), CUDNN_STATUS_BAD_PARAM);
+  // y one pixel too narrow: NOT_SUPPORTED forward, BAD_PARAM backward and in the queries
+  ASSERT_EQ(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, 2, 5, 4), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(d_.x, x_.get(), t), CUDNN_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(cudnnConvolutionBackwardData(handle_, &one_, d_.w, w_.get(), t, y_.get(), d_.conv,
+                                         CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, nullptr, 0, &zero_, d_.x, x_.get()),
+            CUDNN_STATUS_BAD_PARAM);
+  size_t bytes;
+  EXPECT_EQ(cudnnGetConvolutionForwardWorkspaceSize(handle_, d_.x, d_.w, d_.conv, t,
+                                                    CUDNN_CONVOLUTION_FWD_ALGO_GEMM, &bytes),
+            CUDNN_STATUS_BAD_PARAM);
+  // y with the wrong number of maps
+  ASSERT_EQ(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, 3, 5, 5), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(d_.x, x_.get(), t), CUDNN_STATUS_BAD_PARAM);
+  cudnnDestroyTensorDescriptor(t);
+  // 2 groups for a filter of 2 maps over 4 channels: x.c != w.c * groups
+  ASSERT_EQ(cudnnSetConvolutionGroupCount(d_.conv, 2), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  // 3 output maps in 2 groups of 2 channels: k not a multiple of the group count
+  cudnnFilterDescriptor_t f;
+  ASSERT_EQ(cudnnCreateFilterDescriptor(&f), CUDNN_STATUS_SUCCESS);
+  ASSERT_EQ(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, 3, 2, 3, 3), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0, f),
+            CUDNN_STATUS_BAD_PARAM);
+  cudnnDestroyFilterDescriptor(f);
+}
+
+TEST_F(EmuCudnnMisuse, WorkspaceTooSmallOrMissing) {
+  const size_t need = gemm_workspace();
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_GEMM, ws_.get(), need - 1),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_TRUE(misuse_names("workSpaceSizeInBytes"));
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_GEMM, nullptr, need), CUDNN_STATUS_BAD_PARAM);
+  std::vector<char> host(need);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_GEMM, host.data(), need), CUDNN_STATUS_BAD_PARAM);
+}
+
+TEST_F(EmuCudnnMisuse, HostOrShortData) {
+  std::vector<float> host(cc_.x_elems());
+  EXPECT_EQ(forward(d_.x, host.data(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_TRUE(misuse_names("not device-accessible"));
+  DeviceBuffer short_x((cc_.x_elems() - 1) * 4);
+  EXPECT_EQ(forward(d_.x, short_x.get(), d_.y), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(forward(d_.x, static_cast<char*>(x_.get()) + 2, d_.y), CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER);
+}
+
+TEST_F(EmuCudnnMisuse, UnsupportedTypesAndAlgorithms) {
+  ConvDescriptors wrong_compute(cc_, CUDNN_DATA_BFLOAT16, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH);
+  size_t bytes;
+  EXPECT_EQ(cudnnGetConvolutionForwardWorkspaceSize(handle_, wrong_compute.x, wrong_compute.w, wrong_compute.conv,
+                                                    wrong_compute.y, CUDNN_CONVOLUTION_FWD_ALGO_GEMM, &bytes),
+            CUDNN_STATUS_NOT_SUPPORTED);
+  ConvDescriptors true_half(cc_, CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DEFAULT_MATH);  // not modelled
+  EXPECT_EQ(cudnnGetConvolutionForwardWorkspaceSize(handle_, true_half.x, true_half.w, true_half.conv, true_half.y,
+                                                    CUDNN_CONVOLUTION_FWD_ALGO_GEMM, &bytes),
+            CUDNN_STATUS_NOT_SUPPORTED);
+  ConvDescriptors bf16(cc_, CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_DEFAULT_MATH);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0, bf16.w),
+            CUDNN_STATUS_BAD_PARAM);  // float tensors, bfloat16 filter
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, CUDNN_CONVOLUTION_FWD_ALGO_FFT), CUDNN_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(forward(d_.x, x_.get(), d_.y, static_cast<cudnnConvolutionFwdAlgo_t>(99)), CUDNN_STATUS_BAD_PARAM);
+  cudnnTensorDescriptor_t t;
+  ASSERT_EQ(cudnnCreateTensorDescriptor(&t), CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_INT8, 1, 1, 1, 1), CUDNN_STATUS_NOT_SUPPORTED);
+  EXPECT_EQ(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, -1, 1, 1), CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(cudnnSetTensor4dDescriptor(t, static_cast<cudnnTensorFormat_t>(7), CUDNN_DATA_FLOAT, 1, 1, 1, 1),
+            CUDNN_STATUS_BAD_PARAM);
+  cudnnDestroyTensorDescriptor(t);
+  EXPECT_EQ(cudnnSetConvolution2dDescriptor(d_.conv, 1, 1, 0, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(cudnnSetConvolutionGroupCount(d_.conv, 0), CUDNN_STATUS_BAD_PARAM);
+  cudnnConvolutionFwdAlgoPerf_t perf[1];
+  int n = 0;
+  EXPECT_EQ(cudnnGetConvolutionForwardAlgorithm_v7(handle_, d_.x, d_.w, d_.conv, d_.y, 0, &n, perf),
+            CUDNN_STATUS_BAD_PARAM);
+  EXPECT_EQ(cudnnGetConvolutionForwardAlgorithm_v7(handle_, d_.x, d_.w, d_.conv, d_.y, 1, &n, perf),
+            CUDNN_STATUS_SUCCESS);
+  EXPECT_EQ(n, 1);
+  EXPECT_STREQ(cudnnGetErrorString(CUDNN_STATUS_NOT_SUPPORTED), "CUDNN_STATUS_NOT_SUPPORTED");
+  EXPECT_EQ(cudnnGetVersion(), static_cast<size_t>(CUDNN_VERSION));
+}
+
+}  // namespace
