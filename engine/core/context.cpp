@@ -1,5 +1,7 @@
 #include "engine/core/context.h"
 
+#include <cstdio>
+
 #include "engine/core/error.h"
 #include "engine/memory/caching_allocator.h"
 #include "facet_config.h"
@@ -25,6 +27,32 @@ bool cuda_available() {
 #endif
 }
 
+std::string cuda_device_name(int index) {
+#if FACET_HAS_CUDA
+  return cuda::device_count() > index ? cuda::device_name(index) : std::string();
+#else
+  (void)index;
+  return {};
+#endif
+}
+
+int cuda_compute_capability(int index) {
+#if FACET_HAS_CUDA
+  return cuda::device_count() > index ? cuda::compute_capability(index) : 0;
+#else
+  (void)index;
+  return 0;
+#endif
+}
+
+bool cuda_is_emulated() {
+#if FACET_HAS_CUDA
+  return cuda::is_emulated();
+#else
+  return false;
+#endif
+}
+
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
   cpu_alloc_ = make_cpu_allocator();
   if (device.is_cuda()) {
@@ -44,7 +72,13 @@ Context::~Context() {
   tape_.clear();
 #if FACET_HAS_CUDA
   if (cuda_) {
-    cuda::stream_synchronize(cuda_->stream);
+    // A destructor must not throw: after a sticky CUDA error (a faulting kernel) this
+    // synchronisation fails, and throwing while an exception unwinds would end the process.
+    try {
+      cuda::stream_synchronize(cuda_->stream);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "facet: CUDA context closed after an error: %s\n", e.what());
+    }
     conv_cache_.reset();  // its descriptors belong to the cuDNN handle
     cuda::destroy_handles(*cuda_);
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "engine/autograd/tape.h"
@@ -21,6 +22,12 @@ class ConvAlgoCache;
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
+// The CUDA device's name ("" without one). cuda_is_emulated(): the CUDA backend is the emulated
+// device (the CPU running our CUDA code, for tests and debugging only; see docs/testing.md).
+std::string cuda_device_name(int index);
+bool cuda_is_emulated();
+// major * 10 + minor of CUDA device `index` (0 without one): bf16 tensor cores need 80 (Ampere).
+int cuda_compute_capability(int index);
 
 class Context {
  public:

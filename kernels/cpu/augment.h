@@ -127,6 +127,9 @@ FACET_HD void set_regular_grid(SampleParams* p, int64_t P, int32_t cell_size) {
 //   point k = (gy-1)*7 + (gx-1), axis a: n = 2k + a) uses 4*kNormalAttempts words from 16 + 64n.
 // The layout does not depend on the options, so turning one off leaves the others' draws alone.
 FACET_HD void gen_sample(uint64_t seed, uint64_t base, const GenConfig& c, SampleParams* p) {
+  // Every field is written (the grid beyond grid_points too), whatever the buffer held before: the
+  // CPU reference fills a zeroed vector, the GPU kernel uninitialised device memory.
+  *p = SampleParams{};
   const int64_t P = param_res(c.out_res);
   const double rot = -c.rotation_deg + 2.0 * c.rotation_deg * uniform53(seed, base + 0);
   const double s_lo = 1.0 / (1.0 + c.scale_range), s_hi = 1.0 + c.scale_range;

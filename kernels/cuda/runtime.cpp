@@ -20,6 +20,23 @@ int device_count() {
   return n;
 }
 
+bool is_emulated() {
+#if defined(FACET_CUDA_EMULATED)
+  return true;
+#else
+  return false;
+#endif
+}
+
+int compute_capability(int device) {
+  cudaDeviceProp p{};
+  if (cudaGetDeviceProperties(&p, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return p.major * 10 + p.minor;
+}
+
 std::string device_name(int device) {
   cudaDeviceProp p{};
   if (cudaGetDeviceProperties(&p, device) != cudaSuccess) return "unknown";
@@ -73,6 +90,7 @@ void* host_malloc_mapped(size_t bytes) {
   void* d = nullptr;
   const cudaError_t e = cudaHostGetDevicePointer(&d, p, 0);
   if (e != cudaSuccess || d != p) {
+    (void)cudaGetLastError();  // callers catch this and fall back; leave no stale error behind
     cudaFreeHost(p);
     throw Error(std::string("mapped host memory: the device cannot address it at its host address (") +
                              (e != cudaSuccess ? cudaGetErrorString(e) : "no unified addressing") + ")");

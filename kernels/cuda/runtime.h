@@ -20,6 +20,11 @@ struct Handles {
 // Number of usable devices; 0 (never an exception) when there is no driver or no GPU.
 int device_count();
 std::string device_name(int device);
+// True in the emulated library (kernels/cuda_emu): the "device" is the CPU running our CUDA code
+// for the tests, never a backend for real work.
+bool is_emulated();
+// Compute capability as major * 10 + minor (e.g. 90 for Hopper, 75 for Turing); 0 if unknown.
+int compute_capability(int device);
 
 Handles create_handles(int device);
 void destroy_handles(Handles& h);

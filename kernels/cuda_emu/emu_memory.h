@@ -16,7 +16,13 @@ void register_allocation(const void* p, size_t bytes, MemKind kind);
 bool unregister_allocation(const void* p, MemKind kind);  // false if p is no allocation of that kind
 void register_stream(cudaStream_t s);
 bool unregister_stream(cudaStream_t s);
-cudaError_t take_last_error();  // cudaGetLastError: returns and clears
+cudaError_t take_last_error();  // cudaGetLastError: returns and clears (all but a sticky error)
 cudaError_t peek_last_error();
+// A fault in device code (illegal address, a block that cannot finish) corrupts the context as on
+// hardware: the error stays, and every synchronisation and launch reports it until
+// cudaDeviceReset.
+cudaError_t set_sticky_error(cudaError_t err);
+cudaError_t sticky_error();
+void clear_sticky_error();
 
 }  // namespace facet::emu

@@ -25,6 +25,7 @@ struct State {
   std::map<const char*, Allocation> allocations;  // keyed by base address
   std::set<cudaStream_t> streams;
   cudaError_t last_error = cudaSuccess;
+  cudaError_t sticky_error = cudaSuccess;  // a fault in device code: every later call reports it
   std::string last_misuse;
 };
 
@@ -107,10 +108,28 @@ cudaError_t set_last_error(cudaError_t err) {
   return err;
 }
 
+cudaError_t set_sticky_error(cudaError_t err) {
+  std::lock_guard<std::recursive_mutex> lock(device_lock());
+  state().sticky_error = err;
+  state().last_error = err;
+  return err;
+}
+
+cudaError_t sticky_error() {
+  std::lock_guard<std::recursive_mutex> lock(device_lock());
+  return state().sticky_error;
+}
+
+void clear_sticky_error() {
+  std::lock_guard<std::recursive_mutex> lock(device_lock());
+  state().sticky_error = cudaSuccess;
+  state().last_error = cudaSuccess;
+}
+
 cudaError_t take_last_error() {
   std::lock_guard<std::recursive_mutex> lock(device_lock());
   const cudaError_t e = state().last_error;
-  state().last_error = cudaSuccess;
+  state().last_error = state().sticky_error;  // a sticky error is never cleared
   return e;
 }
 

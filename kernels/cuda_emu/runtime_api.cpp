@@ -274,7 +274,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   std::lock_guard<std::recursive_mutex> lock(device_lock());
   if (!stream_alive(s)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: the stream was destroyed");
   deliver(*stream_of(s));
-  return peek_last_error() == cudaErrorLaunchFailure ? cudaErrorLaunchFailure : cudaSuccess;
+  return sticky_error() != cudaSuccess ? set_last_error(sticky_error()) : cudaSuccess;
 }
 
 cudaError_t cudaStreamQuery(cudaStream_t s) { return cudaStreamSynchronize(s); }
@@ -289,6 +289,12 @@ cudaError_t cudaDeviceSynchronize() {
   // their owners (facet synchronises its context's stream explicitly).
   std::lock_guard<std::recursive_mutex> lock(device_lock());
   deliver(legacy_stream());
+  return sticky_error() != cudaSuccess ? set_last_error(sticky_error()) : cudaSuccess;
+}
+
+cudaError_t cudaDeviceReset() {
+  // What the emulator can reset: the sticky error (tests that provoke one call this after).
+  clear_sticky_error();
   return cudaSuccess;
 }
 

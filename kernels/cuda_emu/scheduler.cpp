@@ -261,6 +261,7 @@ cudaError_t run_grid(const GridLaunch& l) {
   std::lock_guard<std::recursive_mutex> lock(device_lock());
   g_launches.fetch_add(1, std::memory_order_relaxed);
   if (g_block) return refuse(l, cudaErrorNotSupported, "a kernel launched from device code");
+  if (const cudaError_t e = sticky_error(); e != cudaSuccess) return set_last_error(e);
   if (cudaError_t e = check_shape(l); e != cudaSuccess) return e;
   Block b;
   b.launch = &l;
@@ -285,7 +286,7 @@ cudaError_t run_grid(const GridLaunch& l) {
           b.t.clear();  // unwinds the waiting fibers
           g_block = nullptr;
           report_misuse("kernel " + where(l) + ", " + why);
-          return set_last_error(cudaErrorLaunchFailure);
+          return set_sticky_error(cudaErrorLaunchFailure);
         }
       }
   g_block = nullptr;
@@ -296,7 +297,7 @@ bool check_kernel_pointer(const GridLaunch& l, int index, const void* p) {
   if (p == nullptr || device_accessible(p, 0)) return true;
   report_misuse("launch of " + where(l) + ": argument " + std::to_string(index) +
                 " points to memory the device cannot access (ordinary host memory)");
-  set_last_error(cudaErrorIllegalAddress);
+  set_sticky_error(cudaErrorIllegalAddress);
   return false;
 }
 

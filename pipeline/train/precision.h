@@ -1,5 +1,5 @@
 // Training precision: what `facet train --precision` and `facet bench train --precision` choose.
-//   auto  bf16 compute on a GPU, f32 on the CPU (the default)
+//   auto  bf16 compute on a GPU of compute capability 8.0 or later, else f32 (the default)
 //   f32   f32 everywhere (the reference path; on a GPU no tensor-core math)
 //   bf16  bf16 compute (GPU only: the CPU kernels compute in f32 / f64)
 // Either way the master weights, their gradients, the optimizer state, the loss (DSSIM, MSE) and
@@ -16,6 +16,10 @@ namespace facet::train {
 
 enum class Precision { Auto, F32, BF16 };
 
+// bf16 compute needs bf16 tensor cores: compute capability 8.0 (Ampere) or later. Below it (Turing
+// sm_75, Pascal sm_61) auto means f32 and bf16 is refused.
+constexpr int kBf16MinComputeCapability = 80;
+
 // "auto", "f32" or "bf16"; anything else throws facet::Error listing them.
 Precision parse_precision(const std::string& s);
 const char* precision_name(Precision p);
@@ -23,6 +27,8 @@ const char* precision_name(Precision p);
 // The compute dtype for a run on `device`: nullopt means f32 (no casts at all). Throws
 // facet::Error for bf16 on the CPU, saying what to do instead.
 std::optional<DType> compute_dtype_for(Precision p, Device device);
+// The same for a device of the given compute capability (major * 10 + minor).
+std::optional<DType> compute_dtype_for(Precision p, Device device, int compute_capability);
 
 // "bf16" or "f32": the label of a run with this compute dtype (status lines, state.json).
 std::string compute_label(std::optional<DType> compute);

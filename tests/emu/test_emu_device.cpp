@@ -86,6 +86,12 @@ TEST(EmuDevice, MissingBarrierGivesAWrongAnswer) {
 TEST(EmuDevice, BarrierDivergenceIsReported) {
   float* dx = device_copy(iota_floats(64));
   EXPECT_THROW(emu_test::divergent_barrier(dx, 40, 64), Error);
+  // a fault in device code is sticky, as on hardware: later launches and synchronisations fail too
+  EXPECT_THROW(emu_test::divergent_barrier(dx, 64, 64), Error);
+  EXPECT_EQ(cudaStreamSynchronize(nullptr), cudaErrorLaunchFailure);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorLaunchFailure);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorLaunchFailure);
+  ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
   EXPECT_NO_THROW(emu_test::divergent_barrier(dx, 64, 64));
   cudaFree(dx);
 }
@@ -103,6 +109,7 @@ TEST(EmuDevice, WarpShuffleReductionGivesEveryLaneTheSum) {
 TEST(EmuDevice, ShuffleWhoseNamedLanesDoNotArriveIsReported) {
   float* dout = device_copy(std::vector<float>(32, 0.f));
   EXPECT_THROW(emu_test::partial_mask(dout), Error);
+  ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
   cudaFree(dout);
 }
 
@@ -156,6 +163,8 @@ TEST(EmuDevice, HostPointerArgumentIsRefused) {
   std::vector<float> host(16, 1.f);
   EXPECT_THROW(emu_test::scale(host.data(), 16, 2.f, dim3(1), dim3(16), nullptr), Error);
   EXPECT_EQ(host[0], 1.f);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorIllegalAddress);  // sticky
+  ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
   void* pinned = nullptr;
   ASSERT_EQ(cudaHostAlloc(&pinned, 16 * sizeof(float), cudaHostAllocMapped), cudaSuccess);
   auto* pf = static_cast<float*>(pinned);

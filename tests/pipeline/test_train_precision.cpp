@@ -2,12 +2,15 @@
 // compute dtype per device, bf16 on the CPU is refused up front with a message that says what to
 // do, and the precision a run used shows in its summary line, its result and state.json. The GPU
 // case (auto = bf16 compute, f32 checkpoints) SKIPS without a device.
+#include <cmath>
+#include <cstdlib>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "engine/core/context.h"
 #include "engine/core/error.h"
 #include "pipeline/train/precision.h"
 #include "test_trainer_support.h"
@@ -31,9 +34,14 @@ TEST(TrainPrecision, ChoicesResolvePerDevice) {
   const Device cpu = Device::cpu(), gpu = Device::cuda(0);
   EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, cpu).has_value());
   EXPECT_FALSE(train::compute_dtype_for(Precision::F32, cpu).has_value());
-  EXPECT_EQ(train::compute_dtype_for(Precision::Auto, gpu), DType::BF16);
-  EXPECT_FALSE(train::compute_dtype_for(Precision::F32, gpu).has_value());
-  EXPECT_EQ(train::compute_dtype_for(Precision::BF16, gpu), DType::BF16);
+  EXPECT_EQ(train::compute_dtype_for(Precision::Auto, gpu, 90), DType::BF16);
+  EXPECT_EQ(train::compute_dtype_for(Precision::Auto, gpu, 80), DType::BF16);
+  EXPECT_FALSE(train::compute_dtype_for(Precision::F32, gpu, 90).has_value());
+  EXPECT_EQ(train::compute_dtype_for(Precision::BF16, gpu, 86), DType::BF16);
+  // Turing and Pascal have no bf16 tensor cores: auto is f32 there, bf16 is refused
+  EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, gpu, 75).has_value());
+  EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, gpu, 61).has_value());
+  EXPECT_THROW(train::compute_dtype_for(Precision::BF16, gpu, 75), Error);
   EXPECT_THROW(train::compute_dtype_for(Precision::BF16, cpu), Error);
   EXPECT_EQ(train::compute_label(std::nullopt), "f32");
   EXPECT_EQ(train::compute_label(DType::BF16), "bf16");
@@ -95,4 +103,22 @@ TEST(GpuTrainPrecision, AutoTrainsInBf16WithF32Checkpoints) {
   Context ctx(Device::cpu());
   for (auto& [name, w] : load_safetensors(ctx, f.file(f.read_state().weights_file)).tensors)
     EXPECT_EQ(w.dtype(), DType::F32) << name << ": master weights stay f32";
+}
+
+// The real query: the device's own compute capability decides. Run once as it is and once on an
+// emulated Turing (tests/pipeline/CMakeLists.txt sets FACET_EMULATED_CC=7.5 for that run).
+TEST(GpuPrecision, AutoFollowsTheDevicesComputeCapability) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const int cc = cuda_compute_capability(0);
+  ASSERT_GT(cc, 0);
+  if (const char* want = std::getenv("FACET_EMULATED_CC"); want && cuda_is_emulated()) {
+    EXPECT_EQ(cc, static_cast<int>(std::lround(std::atof(want) * 10))) << want;
+  }
+  const auto auto_dtype = train::compute_dtype_for(train::Precision::Auto, Device::cuda(0));
+  if (cc >= 80) {
+    EXPECT_EQ(auto_dtype, DType::BF16);
+  } else {
+    EXPECT_FALSE(auto_dtype.has_value());
+    EXPECT_THROW(train::compute_dtype_for(train::Precision::BF16, Device::cuda(0)), Error);
+  }
 }
