@@ -113,6 +113,8 @@ void memset_zero(void* dst, size_t bytes, void* stream) {
   FACET_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, as_stream(stream)));
 }
 void stream_synchronize(void* stream) { FACET_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream))); }
+void device_reset() { (void)cudaDeviceReset(); }
+
 void check_last_error(const char* what) {
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) throw Error(std::string(what) + ": " + cudaGetErrorString(e));

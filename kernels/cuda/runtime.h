@@ -45,6 +45,9 @@ void memcpy_d2h(void* dst, const void* src, size_t bytes, void* stream);  // syn
 void memcpy_d2d(void* dst, const void* src, size_t bytes, void* stream);
 void memset_zero(void* dst, size_t bytes, void* stream);
 void stream_synchronize(void* stream);
-void check_last_error(const char* what);  // throws if a previous launch failed
+void check_last_error(const char* what);
+// cudaDeviceReset: ends the device's state (on the emulated device it also clears a sticky error,
+// so a test that provokes one leaves the process usable).
+void device_reset();  // throws if a previous launch failed
 
 }  // namespace facet::cuda

@@ -4,8 +4,9 @@
 // caller's workspace first (im2col / col2im), so that a workspace smaller than the size the
 // library reported is caught rather than silently tolerated.
 //
-// Exact in arithmetic: both algorithms of a pass sum the same products in the same fixed order in
-// the accumulator type (float, or double for double data) and so give bit-identical results;
+// Exact in arithmetic: every algorithm sums its products in a fixed order in the accumulator type
+// (float, or double for double data) — the direct ones in the order below, the GEMM-style ones in
+// eight interleaved partial sums (dot) — so each gives the same bits on every run;
 // padding contributes zero products; the result is scaled, blended with beta * out (out is not
 // read when beta == 0) and rounded once to the storage type (round to nearest even). Fixed orders:
 //   forward          y[n,k,p]     = sum over taps (r, s), then channels c of the group;
@@ -25,10 +26,18 @@ namespace {
 
 constexpr size_t kWorkspaceAlign = 16;  // the workspace pointer is aligned up by at most this much
 
+// Eight running sums (element i goes to sum i % 8), added in lane order, then the tail: a fixed
+// order that the compiler can vectorise without reassociating anything.
 template <typename A>
 A dot(const A* a, const A* b, size_t len) {
+  constexpr size_t kLanes = 8;
+  A lane[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) lane[j] += a[i + j] * b[i + j];
   A sum = 0;
-  for (size_t i = 0; i < len; ++i) sum += a[i] * b[i];
+  for (size_t j = 0; j < kLanes; ++j) sum += lane[j];
+  for (; i < len; ++i) sum += a[i] * b[i];
   return sum;
 }
 

@@ -141,18 +141,19 @@ cudnnStatus_t check_algo(ConvPass pass, int algo, const char* call) {
   return CUDNN_STATUS_SUCCESS;
 }
 
-// The heuristics' ranking: the implemented algorithms first (the GEMM-style forward one ahead, so
-// callers exercise a workspace), then every other algorithm marked CUDNN_STATUS_NOT_SUPPORTED.
+// The heuristics' ranking: the implemented algorithms first, the GEMM-style ones ahead (they are
+// the faster ones here, and callers exercise a workspace), then every other algorithm marked
+// CUDNN_STATUS_NOT_SUPPORTED.
 // As in cuDNN, BWD_DATA_ALGO_0, BWD_FILTER_ALGO_0 and BWD_FILTER_ALGO_3 are non-deterministic.
 void ranking(ConvPass pass, int order[8], int& count) {
   static const int fwd[] = {CUDNN_CONVOLUTION_FWD_ALGO_GEMM,         CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
                             CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_DIRECT,
                             CUDNN_CONVOLUTION_FWD_ALGO_FFT,          CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING,
                             CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD,     CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED};
-  static const int data[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_0,        CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
+  static const int data[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,        CUDNN_CONVOLUTION_BWD_DATA_ALGO_0,
                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT,      CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING,
                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD, CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED};
-  static const int filter[] = {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0,        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1,
+  static const int filter[] = {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1,        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0,
                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT,      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3,
                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED,
                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING};
