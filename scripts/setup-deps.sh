@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages facet needs to build and test: the engine's (BLAS, JSON, GoogleTest,
-# Google Benchmark), the pipeline's (OpenCV, FFmpeg libraries and CLI) and npm for the assets.
+# Google Benchmark, Boost.Context for the emulated CUDA device's fibers), the pipeline's (OpenCV,
+# FFmpeg libraries and CLI) and npm for the assets.
 # Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libopenblas-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
       libgtest-dev libbenchmark-dev
+      libboost-context-dev
       libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
       ffmpeg)
 missing=()

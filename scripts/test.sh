@@ -11,3 +11,17 @@ JOBS=${FACET_JOBS:-$(nproc)}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${FACET_CMAKE_ARGS:-}
 cmake --build "$BUILD" -j "$JOBS"
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" --timeout 1500
+
+# The GPU tests once more on the emulated device under AddressSanitizer and UBSan (engine only):
+# an out-of-bounds index in a kernel is reported at its line. Needs the CUDA headers; skipped
+# (and said so) where the toolkit is absent.
+if [ -f /usr/local/cuda/include/cuda_runtime.h ] && [ "${FACET_SANITIZE_GPU_TESTS:-1}" = 1 ]; then
+  SAN="${BUILD}-sanitize"
+  cmake -S . -B "$SAN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACET_CUDA=EMULATED -DFACET_PIPELINE=OFF \
+        -DFACET_BENCH=OFF -DFACET_SANITIZE=address,undefined ${FACET_CMAKE_ARGS:-}
+  cmake --build "$SAN" -j "$JOBS"
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$SAN" --output-on-failure -j "$JOBS" --timeout 1500 -L 'gpu|emu'
+else
+  echo "facet: no CUDA headers, so no sanitizer run of the GPU tests on the emulated device"
+fi
