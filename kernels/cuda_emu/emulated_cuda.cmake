@@ -32,5 +32,8 @@ function(facet_add_emulated_cuda target)
   target_link_libraries(${target} PRIVATE Boost::context Threads::Threads)
   # Resolve our own cuda*/cudnn*/cublas* functions inside the library, never against a real
   # libcudart that something else in the process loaded; and leave nothing undefined.
-  target_link_options(${target} PRIVATE -Wl,-Bsymbolic-functions -Wl,--no-undefined)
+  target_link_options(${target} PRIVATE -Wl,-Bsymbolic-functions)
+  if(NOT FACET_SANITIZE)  # sanitizer runtimes are resolved from the executable
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
 endfunction()

@@ -17,6 +17,19 @@
 #include "kernels/cuda_emu/emu_memory.h"
 #include "kernels/cuda_emu/emu_state.h"
 
+#if defined(BOOST_USE_UCONTEXT)
+// The sanitizer build uses Boost.Context's ucontext fibers (they tell ASan about each stack
+// switch). Debian's libboost_context is built for fcontext and lacks the one out-of-line function
+// that variant needs: the running fiber's record per thread, the thread's own context at first.
+namespace boost::context::detail {
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local fiber_activation_record main_context;
+  thread_local fiber_activation_record* current_record = &main_context;
+  return current_record;
+}
+}  // namespace boost::context::detail
+#endif
+
 namespace facet::emu {
 
 namespace ctx = boost::context;
