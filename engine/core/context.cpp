@@ -25,6 +25,13 @@ bool cuda_available() {
 #endif
 }
 
+std::string device_name(Device device) {
+#if FACET_HAS_CUDA
+  if (device.is_cuda()) return cuda::device_name(device.index);
+#endif
+  return device.str();
+}
+
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
   cpu_alloc_ = make_cpu_allocator();
   if (device.is_cuda()) {

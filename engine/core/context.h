@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "engine/autograd/tape.h"
@@ -21,6 +22,9 @@ class ConvAlgoCache;
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
+
+// What `device` is, for reports: "cpu", or the CUDA device's name (e.g. "NVIDIA H100 80GB HBM3").
+std::string device_name(Device device);
 
 class Context {
  public:
