@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "facet_config.h"
+#include "kernels/common/dtype.h"  // DType names the cuDNN variants in every build
 #include "kernels/cpu/conv2d.h"
 #if FACET_HAS_CUDA
 #include "kernels/cuda/conv2d.h"
