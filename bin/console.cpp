@@ -8,7 +8,7 @@
 #include <exception>
 
 #include "engine/core/error.h"
-#include "pipeline/common/wall_clock.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/tools/progress_line.h"
 
 namespace facet::cli {

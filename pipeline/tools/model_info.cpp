@@ -12,7 +12,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/read_file.h"
-#include "pipeline/extract/progress.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/train/trainer.h"
 
@@ -178,7 +178,7 @@ std::string format_model_info(const ModelInfo& m, bool layers) {
     out += buf;
     if (m.state_ok) {
       const train::TrainState& s = m.state;
-      std::snprintf(buf, sizeof buf, "  %-14s %s\n", "trained for", extract::format_duration(s.train_seconds).c_str());
+      std::snprintf(buf, sizeof buf, "  %-14s %s\n", "trained for", format_duration(s.train_seconds).c_str());
       out += buf;
       if (!s.saved_utc.empty()) out += "  saved          " + s.saved_utc + "\n";
       if (!s.precision.empty()) out += "  precision      " + s.precision + " compute (last run), f32 weights\n";

@@ -15,8 +15,8 @@
 
 #include "engine/core/error.h"
 #include "engine/core/range_check.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/extract/extract.h"
-#include "pipeline/extract/progress.h"
 #include "pipeline/video/image_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline/video/video_writer.h"
@@ -319,7 +319,7 @@ std::string format_video_info(const video::VideoInfo& i) {
   std::snprintf(buf, sizeof buf, "frames:      %lld%s\n", static_cast<long long>(i.frame_count),
                 i.frame_count_exact ? "" : " (estimated from duration x fps)");
   s += buf;
-  std::snprintf(buf, sizeof buf, "duration:    %.3f s (%s)\n", i.duration, extract::format_duration(i.duration).c_str());
+  std::snprintf(buf, sizeof buf, "duration:    %.3f s (%s)\n", i.duration, format_duration(i.duration).c_str());
   s += buf;
   std::snprintf(buf, sizeof buf, "audio:       %s\n", i.has_audio ? "yes" : "no");
   s += buf;

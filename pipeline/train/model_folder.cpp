@@ -12,7 +12,7 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/read_file.h"
 #include "engine/io/safetensors.h"
-#include "pipeline/common/wall_clock.h"
+#include "pipeline/common/time_text.h"
 
 namespace facet::train {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
-#include "pipeline/common/wall_clock.h"
+#include "pipeline/common/time_text.h"
 
 namespace facet::train {
 

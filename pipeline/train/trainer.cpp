@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "engine/core/error.h"
-#include "pipeline/common/wall_clock.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/train/loss_history.h"
 #include "pipeline/train/pretrain.h"
