@@ -1,5 +1,5 @@
 // Whole SAEHD training iterations with the engine alone (no OpenCV, no FFmpeg), so a GPU machine
-// that only builds the engine (scripts/gpu-check.sh, FACET_PIPELINE=OFF) measures issue 3's
+// that only builds the engine (scripts/gpu-check.sh, FACET_PIPELINE=OFF) measures the training
 // target in one command: df-ud 128 (ae 256, e 64, d 64, m 22) at batch 8 per side, <= 10 ms per
 // iteration on one H100 and >= 2x bench/reference/df_pytorch.py. One iteration = what the
 // trainer does (pipeline/train/train_step.cpp): build both batches with the on-device DFL

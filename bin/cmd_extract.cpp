@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "bin/commands.h"
+#include "bin/frame_range_option.h"
 #include "engine/core/context.h"
 #include "engine/core/error.h"
 #include "pipeline/extract/extract.h"
@@ -42,19 +43,7 @@ Action add_extract(CLI::App& app, Console& console) {
   sub->add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality")->capture_default_str()->check(CLI::Range(1, 100));
   sub->add_option("--every", o.select.every_nth, "Process every Nth frame")->capture_default_str()->check(
       CLI::PositiveNumber);
-  // Checked at parse time so a malformed range is a usage error (exit code 2).
-  auto range_check = [](const std::string& v) {
-    video::FrameSelection s;
-    try {
-      extract::apply_range_bound(v, false, s);
-    } catch (const Error& e) {
-      const std::string m = e.what();  // "--start 'x': why" -> "why" (CLI11 names the option)
-      return m.substr(m.find(": ") == std::string::npos ? 0 : m.find(": ") + 2);
-    }
-    return std::string();
-  };
-  sub->add_option("--start", a->start, "First frame (250) or time (12.5s, 1:05)")->check(range_check);
-  sub->add_option("--end", a->end, "End frame or time, exclusive")->check(range_check);
+  add_frame_range_options(sub, a->start, a->end);
   sub->add_option("--detector", a->detector, "short: BlazeFace short range (128², faces near the camera); "
                                              "full: full range (192², small faces too)")
       ->capture_default_str()

@@ -13,11 +13,11 @@ Action add_info(CLI::App& app, Console& console) {
     console.result(std::string("facet ") + FACET_VERSION);
     console.result(std::string("CUDA backend: ") + (FACET_HAS_CUDA ? "built" : "not built"));
     if (cuda_is_emulated())
-      console.result("CUDA device: " + cuda_device_name(0) +
+      console.result("CUDA device: " + device_name(Device::cuda(0)) +
                      " -- the emulated device runs our CUDA code on the CPU for tests; it is not a GPU");
     else
       console.result(std::string("CUDA device: ") +
-                     (cuda_available() ? cuda_device_name(0) : std::string("none (running on the CPU)")));
+                     (cuda_available() ? device_name(Device::cuda(0)) : std::string("none (running on the CPU)")));
     return 0;
   };
 }

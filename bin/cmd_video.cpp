@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "bin/commands.h"
+#include "bin/frame_range_option.h"
 #include "engine/core/error.h"
 #include "pipeline/extract/extract.h"
 #include "pipeline/tools/video_tools.h"
@@ -26,18 +27,6 @@ struct VideoArgs {
   CLI::App *extract = nullptr, *build_cmd = nullptr, *cut_cmd = nullptr, *info = nullptr;
 };
 
-// --start/--end checked at parse time, so a malformed value is a usage error (exit code 2).
-std::string range_error(const std::string& v) {
-  video::FrameSelection s;
-  try {
-    extract::apply_range_bound(v, false, s);
-  } catch (const Error& e) {
-    const std::string m = e.what();  // "--start 'x': why" -> "why" (CLI11 names the option)
-    return m.substr(m.find(": ") == std::string::npos ? 0 : m.find(": ") + 2);
-  }
-  return "";
-}
-
 std::string rate_error(const std::string& v) {
   try {
     tools::parse_frame_rate(v);
@@ -45,12 +34,6 @@ std::string rate_error(const std::string& v) {
     return e.what();
   }
   return "";
-}
-
-void add_range(CLI::App* sub, std::string& start, std::string& end, bool required) {
-  auto* s = sub->add_option("--start", start, "First frame (250) or time (12.5s, 1:05)")->check(range_error);
-  auto* e = sub->add_option("--end", end, "End frame or time, exclusive")->check(range_error);
-  if (required) s->required(), e->required();
 }
 
 const std::vector<std::string> kX264Presets = {"ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -82,7 +65,7 @@ Action add_video(CLI::App& app, Console& console) {
   a->extract->add_option("-o,--output", a->ex.output_dir, "Folder for the frame images (created)")->required();
   a->extract->add_option("--every", a->ex.select.every_nth, "Keep every Nth frame")->capture_default_str()->check(
       CLI::PositiveNumber);
-  add_range(a->extract, a->ex_start, a->ex_end, false);
+  add_frame_range_options(a->extract, a->ex_start, a->ex_end);
   a->extract->add_option("--format", a->ex.format, "Image format")->capture_default_str()->check(
       CLI::IsMember({"png", "jpg", "jpeg"}));
   a->extract->add_option("--jpeg-quality", a->ex.jpeg_quality, "JPEG quality")->capture_default_str()->check(
@@ -109,7 +92,7 @@ Action add_video(CLI::App& app, Console& console) {
   a->cut_cmd = v->add_subcommand("cut", "Re-encode a range of a video, with its audio");
   a->cut_cmd->add_option("-i,--input", a->cut.input, "Video file")->required();
   a->cut_cmd->add_option("-o,--output", a->cut.output, "Video file (.mp4, .mkv, .mov)")->required();
-  add_range(a->cut_cmd, a->cut_start, a->cut_end, true);
+  add_frame_range_options(a->cut_cmd, a->cut_start, a->cut_end, true);
   a->cut_cmd->add_flag("--no-audio", a->no_audio, "Leave the audio out");
   a->cut_cmd->add_option("--crf", a->cut.crf, "x264 quality: 0 lossless .. 51 worst")->capture_default_str()->check(
       CLI::Range(0, 51));

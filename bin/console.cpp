@@ -5,25 +5,15 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <exception>
 
 #include "engine/core/error.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/tools/progress_line.h"
 
 namespace facet::cli {
 
 namespace {
-
-// "2026-11-22 08:40:01" in local time.
-std::string timestamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 // "a\nb\n" -> {"a", "b"}; "" -> {""}.
 template <typename F>
@@ -72,7 +62,7 @@ void Console::open(const std::string& header) {
 void Console::write_log(const std::string& line) {
   if (!log_) return;
   // One line per fprintf, flushed: a run killed hard still leaves every line written so far.
-  std::fprintf(log_, "%s %s\n", timestamp().c_str(), line.c_str());
+  std::fprintf(log_, "%s %s\n", local_date_time_now().c_str(), line.c_str());
   std::fflush(log_);
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares .carry/ (git-ignored) with what GPU machines lack: GoogleTest sources from Debian and
-# a Google Benchmark install built here, so the device tool can carry them with the tree.
+# a Google Benchmark install built here, so they travel with the tree to a GPU machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .carry

@@ -3,7 +3,7 @@
 # CUDA benches, and compute-sanitizer over the parity suite. Prints a summary to paste into
 # docs/perf.md. GoogleTest / Google Benchmark may be missing there: point FACET_GTEST_SOURCE_DIR
 # at a copy of Debian's /usr/src/googletest (scripts/gpu-carry.sh prepares .carry/).
-# Training speed (issue 3): bench_train_step's df128 f32/bf16 rows and the PyTorch reference.
+# Training speed: bench_train_step's df128 f32/bf16 rows and the PyTorch reference.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${FACET_BUILD_DIR:-build-gpu}
@@ -27,7 +27,7 @@ for b in "$BUILD"/bench/bench_*; do
   echo "== $(basename "$b")"
   "$b" --benchmark_min_time=0.2 --benchmark_filter="${FACET_BENCH_FILTER:-.}" || rc=4
 done
-# Issue 3's target in the same run: bench_train_step (above) times df-ud 128 at batch 8 per side
+# The training-speed target in the same run: bench_train_step (above) times df-ud 128 at batch 8 per side
 # in f32 and bf16 with on-device augmentation; the PyTorch reference times the same model, loss
 # and optimizer on ready batches (no augmentation), so facet's number is the conservative one.
 if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then

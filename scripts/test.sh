@@ -4,6 +4,7 @@
 # GPU tests are reported as skipped on machines without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/check-tree.sh    # no media or bytecode tracked outside tests/fixtures/
 bash scripts/setup-deps.sh
 bash scripts/fetch-assets.sh   # face models + sample videos for the golden and video tests
 BUILD=${FACET_BUILD_DIR:-build}

@@ -12,7 +12,8 @@ Like-for-like: this script times model + loss + backward + optimizer on batches 
 GPU (no augmentation), so compare it with `facet bench train --no-augment`; facet's default bench
 also builds each batch with its on-device DFL augmentation.
 
-What it implements (reference/deepfacelab.md §1-3):
+What it implements (DeepFaceLab's core/leras/archis/DeepFakeArchi.py, models/Model_SAEHD/Model.py,
+core/leras/optimizers/AdaBelief.py):
   * DF, archi "df-ud", resolution 128, ae_dims 256, e_dims 64, d_dims 64, d_mask_dims 22:
     encoder 4 x [conv k5 s2 + lrelu 0.1] -> flatten -> pixel_norm; inter Dense(32768->256) ->
     Dense(256->4*4*256) -> reshape -> Upscale; two decoders (3 x [Upscale + ResidualBlock], four

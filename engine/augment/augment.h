@@ -1,5 +1,6 @@
-// The training-batch augmentation op: DeepFaceLab's per-sample pipeline (reference
-// deepfacelab.md §4.1-4.3) run where the model trains, from faces kept decoded in memory.
+// The training-batch augmentation op: DeepFaceLab's per-sample pipeline (samplelib/
+// SampleProcessor.py, core/imagelib/warp.py: gen_warp_params, warp_by_params) run where the model
+// trains, from faces kept decoded in memory.
 // For each sample index it produces, at the training resolution w:
 //   warped      [B,w,w,3]  remap(random-warp grid) -> affine -> flip, then rct, HSV, clip
 //   target      [B,w,w,3]  affine -> flip, then rct, clip

@@ -27,15 +27,6 @@ bool cuda_available() {
 #endif
 }
 
-std::string cuda_device_name(int index) {
-#if FACET_HAS_CUDA
-  return cuda::device_count() > index ? cuda::device_name(index) : std::string();
-#else
-  (void)index;
-  return {};
-#endif
-}
-
 int cuda_compute_capability(int index) {
 #if FACET_HAS_CUDA
   return cuda::device_count() > index ? cuda::compute_capability(index) : 0;
@@ -51,6 +42,13 @@ bool cuda_is_emulated() {
 #else
   return false;
 #endif
+}
+
+std::string device_name(Device device) {
+#if FACET_HAS_CUDA
+  if (device.is_cuda()) return cuda::device_name(device.index);
+#endif
+  return device.str();
 }
 
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {

@@ -22,12 +22,14 @@ class ConvAlgoCache;
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
-// The CUDA device's name ("" without one). cuda_is_emulated(): the CUDA backend is the emulated
-// device (the CPU running our CUDA code, for tests and debugging only; see docs/testing.md).
-std::string cuda_device_name(int index);
+// The CUDA backend is the emulated device (the CPU running our CUDA code, for tests and debugging
+// only; see docs/testing.md).
 bool cuda_is_emulated();
 // major * 10 + minor of CUDA device `index` (0 without one): bf16 tensor cores need 80 (Ampere).
 int cuda_compute_capability(int index);
+
+// What `device` is, for reports: "cpu", or the CUDA device's name (e.g. "NVIDIA H100 80GB HBM3").
+std::string device_name(Device device);
 
 class Context {
  public:

@@ -1,4 +1,4 @@
-// SAEHD's Decoder (DeepFakeArchi.py Decoder, reference/deepfacelab.md §1.3): two branches fed by
+// SAEHD's Decoder (DeepFaceLab core/leras/archis/DeepFakeArchi.py, Decoder): two branches fed by
 // the same code z, each ending in a sigmoid.
 //   image: upscale_i + res_i, channels 8d, 4d, 2d (with `t`: 8d, 8d, 4d, 2d); head out_conv 1x1
 //          2d->3, or with `d` four convs (out_conv 1x1, out_conv1..3 3x3, each 2d->3) concatenated

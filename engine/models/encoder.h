@@ -1,4 +1,4 @@
-// SAEHD's Encoder (DeepFakeArchi.py Encoder, reference/deepfacelab.md §1.3): stride-2 k5 convs
+// SAEHD's Encoder (DeepFaceLab core/leras/archis/DeepFakeArchi.py, Encoder): stride-2 k5 convs
 // with leaky ReLU 0.1, flattened, then pixel_norm with the `u` option.
 //   without `t`: down1 = DownscaleBlock of 4 Downscales: 3->e, e->2e, 2e->4e, 4e->8e  (R -> R/16)
 //   with `t`:    down1 3->e, res1(e), down2 e->2e, down3 2e->4e, down4 4e->8e, down5 8e->8e, res5(8e)

@@ -1,4 +1,4 @@
-// SAEHD's Inter (DeepFakeArchi.py Inter, reference/deepfacelab.md §1.3): the linear bottleneck
+// SAEHD's Inter (DeepFaceLab core/leras/archis/DeepFakeArchi.py, Inter): the linear bottleneck
 //   dense1 in -> ae_ch, dense2 ae_ch -> L*L*ae_out_ch (no activations), reshape to [L, L, ae_out_ch],
 //   then Upscale(ae_out_ch -> ae_out_ch) unless `t`.   L = lowest_dense_res (R/16, or R/32 with `d`).
 // DF uses one Inter (ae_out_ch = ae_dims); LIAE two, inter_AB and inter_B (ae_out_ch = 2*ae_dims).

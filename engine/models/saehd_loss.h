@@ -1,5 +1,5 @@
 // SAEHD's reconstruction loss for one side (src or dst), as DFL computes it
-// (Model_SAEHD/Model.py L437-492, reference/deepfacelab.md §2). Per sample:
+// (DeepFaceLab models/Model_SAEHD/Model.py L437-492, on_initialize). Per sample:
 //
 //   mb = clip(gaussian_blur(target_mask, max(1, R//32)), 0, 0.5) * 2         (soft, slightly dilated)
 //   t', p' = target*mb, pred*mb  with masked_training, else target, pred     (DSSIM sees these too)

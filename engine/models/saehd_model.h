@@ -1,5 +1,5 @@
-// SAEHD's two wirings of Encoder / Inter / Decoder (Model_SAEHD/Model.py L278-312, L406-427;
-// reference/deepfacelab.md §1.3):
+// SAEHD's two wirings of Encoder / Inter / Decoder (DeepFaceLab models/Model_SAEHD/Model.py
+// L278-312, L406-427; the blocks from core/leras/archis/DeepFakeArchi.py):
 //   DF    encoder, inter (ae_out = A), decoder_src, decoder_dst (in = A)
 //           src_code = inter(enc(src)), dst_code = inter(enc(dst))
 //           src->src = decoder_src(src_code), dst->dst = decoder_dst(dst_code),

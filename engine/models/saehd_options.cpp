@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/core/error.h"
+#include "engine/core/range_check.h"
 
 namespace facet::models {
 
@@ -55,8 +56,8 @@ int default_d_mask_dims(int d_dims, bool allow_small_dims) {
 
 namespace {
 
-void check_range(const char* name, int v, int lo, int hi, bool even) {
-  FACET_CHECK(v >= lo && v <= hi, name, " = ", v, " is out of range: allowed ", lo, "..", hi, even ? ", even" : "");
+void check_dims(const char* name, int v, int lo, int hi, bool even) {
+  check_range<int>(name, v, lo, hi, even ? ", even" : "");
   FACET_CHECK(!even || v % 2 == 0, name, " = ", v, " must be even (allowed ", lo, "..", hi, ", even)");
 }
 
@@ -66,10 +67,10 @@ SaehdOptions validated(const SaehdOptions& in) {
   SaehdOptions o = in;
   const Archi a = parse_archi(o.archi);
   // `d` puts the Inter at R/32; `t` adds a fifth stride-2 conv, whose output only matches the
-  // R//32 that DFL sizes the Inter with when R is a multiple of 32 (reference §1.3 [unverified]).
+  // R//32 that DFL sizes the Inter with (DeepFakeArchi.py, Encoder.get_out_res) when R is a
+  // multiple of 32. Read from DFL's source; DFL's behaviour otherwise was not run.
   const int mult = (a.d || a.t) ? 32 : 16;
-  FACET_CHECK(o.resolution >= 64 && o.resolution <= 512, "resolution = ", o.resolution,
-              " is out of range: allowed 64..512, a multiple of ", mult);
+  check_range("resolution", o.resolution, 64, 512, ", a multiple of " + std::to_string(mult));
   FACET_CHECK(o.resolution % mult == 0, "resolution = ", o.resolution, " must be a multiple of ", mult,
               " for archi \"", o.archi, "\"", mult == 32 ? " (the `d` and `t` options need 32)" : "",
               "; allowed 64..512");
@@ -77,11 +78,11 @@ SaehdOptions validated(const SaehdOptions& in) {
   FACET_CHECK(std::find(faces.begin(), faces.end(), o.face_type) != faces.end(), "face_type = \"", o.face_type,
               "\" is not one of h, mf, f, wf, head");
   const int small = o.allow_small_dims ? 2 : 0;
-  check_range("ae_dims", o.ae_dims, small ? small : 32, 1024, false);
-  check_range("e_dims", o.e_dims, small ? small : 16, 256, true);
-  check_range("d_dims", o.d_dims, small ? small : 16, 256, true);
+  check_dims("ae_dims", o.ae_dims, small ? small : 32, 1024, false);
+  check_dims("e_dims", o.e_dims, small ? small : 16, 256, true);
+  check_dims("d_dims", o.d_dims, small ? small : 16, 256, true);
   if (o.d_mask_dims == 0) o.d_mask_dims = default_d_mask_dims(o.d_dims, o.allow_small_dims);
-  check_range("d_mask_dims", o.d_mask_dims, small ? small : 16, 256, true);
+  check_dims("d_mask_dims", o.d_mask_dims, small ? small : 16, 256, true);
   return o;
 }
 

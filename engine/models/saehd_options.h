@@ -1,4 +1,4 @@
-// SAEHD model options (DeepFaceLab models/Model_SAEHD/Model.py, reference/deepfacelab.md §1.1):
+// SAEHD model options (DeepFaceLab models/Model_SAEHD/Model.py, on_initialize_options):
 // the settings that fix the network's shape and loss, their validation, and named presets.
 // Options are plain data; validated() is the one place that checks them, so the models, the loss
 // and the stats functions can assume well-formed values (each calls validated() itself).

@@ -3,7 +3,7 @@
 // mirror encoder.cpp, inter.cpp and decoder.cpp one to one (names included), and the tests check
 // them against real modules' parameters, so these numbers are the built model's.
 //
-// FLOP convention (reference/perf-quality-anchors.md §6): FLOPs = 2 * MACs of convs and denses;
+// FLOP convention (one multiply-add = 2 FLOPs, as MFU is usually counted): FLOPs = 2 * MACs of convs and denses;
 // biases, activations, pixel shuffles, pixel_norm and the loss are left out (< 1%). Training costs
 // about 3x the forward (backward = data gradient + weight gradient).
 #pragma once

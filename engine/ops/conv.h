@@ -28,7 +28,7 @@ struct Conv2dOptions {
     return {stride, stride, Padding::Explicit, top, bottom, left, right};
   }
   // DeepFaceLab's "SAME": symmetric (k - 1) / 2 on every side, which for even inputs and stride 2
-  // differs from TF SAME (see reference/deepfacelab.md §0).
+  // differs from TF SAME (core/leras/layers/Conv2D.py pads explicitly, then runs a VALID conv).
   static Conv2dOptions symmetric(int64_t k, int64_t stride = 1) {
     const int64_t p = (k - 1) / 2;
     return pads(p, p, p, p, stride);

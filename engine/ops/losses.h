@@ -1,4 +1,4 @@
-// The SAEHD training losses (reference/deepfacelab.md §2) as differentiable ops. Each returns the
+// The SAEHD training losses (DeepFaceLab models/Model_SAEHD/Model.py) as differentiable ops. Each returns the
 // per-sample loss vector [N], as DFL does; scale and sum them into the step's loss as DFL does
 // (it differentiates the sum over the batch).
 #pragma once

@@ -1,5 +1,5 @@
 // Optimizers over a ParameterBuffer: Adam (PyTorch's), and DeepFaceLab's AdaBelief and RMSprop
-// (formulas in kernels/cpu/optimizers.h; DFL spec: reference/deepfacelab.md §3). Each keeps its
+// (formulas in kernels/cpu/optimizers.h; DFL's core/leras/optimizers/AdaBelief.py, RMSprop.py). Each keeps its
 // state as flat fp32 buffers with the parameter layout (f64 beside CPU f64 reference masters),
 // plus an iteration counter, and offers DFL's options on all three: lr_dropout (a fresh Philox
 // Bernoulli mask per step keeps ~30% of the weight updates), lr_cos (cosine lr oscillation, DFL

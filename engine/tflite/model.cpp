@@ -78,7 +78,7 @@ Model load_tflite(Context& ctx, std::shared_ptr<const std::vector<uint8_t>> byte
 }
 
 Model load_tflite(Context& ctx, const std::string& path, Device device) {
-  return load_tflite(ctx, read_file_bytes(path), path, device);
+  return load_tflite(ctx, read_model_bytes(path), path, device);
 }
 
 const std::string& Model::path() const { return impl_->def.name; }

@@ -5,12 +5,11 @@
 #include "engine/tflite/schema.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "engine/core/error.h"
+#include "engine/io/read_file.h"
 #include "engine/tflite/flatbuffer.h"
 
 namespace facet::tflite {
@@ -295,18 +294,10 @@ ModelDef parse_tflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const s
   return m;
 }
 
-std::shared_ptr<const std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(detail::concat("cannot open TFLite model '", path, "': ", std::strerror(errno)));
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(detail::concat(path, ": cannot determine the file size"));
-  auto bytes = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes->data()), size))
-    throw Error(detail::concat(path, ": read error"));
-  return bytes;
+std::shared_ptr<const std::vector<uint8_t>> read_model_bytes(const std::string& path) {
+  return std::make_shared<const std::vector<uint8_t>>(read_file_bytes(path));
 }
 
-ModelDef read_tflite_file(const std::string& path) { return parse_tflite(read_file_bytes(path), path); }
+ModelDef read_tflite_file(const std::string& path) { return parse_tflite(read_model_bytes(path), path); }
 
 }  // namespace facet::tflite

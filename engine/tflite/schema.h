@@ -104,7 +104,7 @@ struct ModelDef {
 ModelDef parse_tflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name);
 // Reads and parses a file; errors name the path.
 ModelDef read_tflite_file(const std::string& path);
-// The whole file as bytes (errors name the path).
-std::shared_ptr<const std::vector<uint8_t>> read_file_bytes(const std::string& path);
+// The whole file as bytes, shared by the parsed model (errors name the path: engine/io/read_file.h).
+std::shared_ptr<const std::vector<uint8_t>> read_model_bytes(const std::string& path);
 
 }  // namespace facet::tflite

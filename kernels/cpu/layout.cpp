@@ -1,6 +1,6 @@
 // Host references for the data-movement ops (see layout.h). Each loop walks the output in
 // row-major order and computes the source index directly from the definition, so a reader can
-// check the formula against the spec line by line; the CUDA kernels must match these bit for bit.
+// check the formula against the op's definition (layout.h) line by line; the CUDA kernels must match these bit for bit.
 #include "kernels/cpu/layout.h"
 
 #include <cmath>

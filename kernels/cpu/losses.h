@@ -1,4 +1,4 @@
-// Training losses of DeepFaceLab's SAEHD (reference/deepfacelab.md §2), CPU reference.
+// Training losses of DeepFaceLab's SAEHD (models/Model_SAEHD/Model.py), CPU reference.
 // Every loss returns a per-sample vector [N], as DFL does; the backward takes the gradient of
 // that vector (DFL differentiates its sum over the batch) and writes (=, not +=) the input grads.
 //

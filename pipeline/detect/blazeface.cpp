@@ -1,5 +1,6 @@
 // BlazeFace: anchors, decoding and weighted NMS as MediaPipe's calculators define them
-// (face-models.md §2.2-2.4; same arithmetic as tools/face_pipeline_ref.py), batched net runs.
+// (SsdAnchorsCalculator, TensorsToDetectionsCalculator, NonMaxSuppressionCalculator with the
+// face_detection graphs' options), batched net runs.
 #include "pipeline/detect/blazeface.h"
 
 #include <algorithm>

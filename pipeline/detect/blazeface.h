@@ -1,4 +1,4 @@
-// BlazeFace face detection as MediaPipe runs it (face-models.md §2.1-2.4): letterbox the frame
+// BlazeFace face detection as MediaPipe's face_detection graphs run it: letterbox the frame
 // into the model's square input (zero border, values in [-1, 1]), run the net on our engine for a
 // batch of frames at once, decode the SSD outputs against the fixed anchor grid (XYWH boxes and 6
 // keypoints, sigmoid score with clipping), merge overlapping boxes with MediaPipe's weighted NMS,

@@ -1,5 +1,5 @@
-// FaceMesh: crop, batched net run, projection (face-models.md §2.6-2.7; same arithmetic as
-// tools/face_pipeline_ref.py).
+// FaceMesh: crop, batched net run, projection (MediaPipe's face_landmark graph:
+// ImageToTensorCalculator, TensorsToLandmarksCalculator, LandmarkProjectionCalculator).
 #include "pipeline/detect/face_mesh.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// FaceMesh landmarks (MediaPipe face_landmark.tflite, face-models.md §2.6-2.7): each face's
+// FaceMesh landmarks (MediaPipe face_landmark.tflite and its face_landmark graph): each face's
 // rotated square ROI is resampled to 192x192 (edge pixels replicated, values in [0, 1]), all
 // crops of a batch go through the net in one run, and the 468 (x, y, z) outputs are projected
 // back into frame pixels; the second output is the face-presence logit (sigmoid -> probability).

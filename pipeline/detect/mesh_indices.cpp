@@ -1,4 +1,4 @@
-// FaceMesh index tables (face-models.md §2.8-2.9).
+// FaceMesh index tables (see mesh_indices.h).
 #include "pipeline/detect/mesh_indices.h"
 
 #include "engine/core/error.h"

@@ -1,7 +1,7 @@
-// Named groups of the 468 FaceMesh landmarks (face-models.md §2.8, from MediaPipe's
-// face_mesh_connections.py, as polylines) and the 468 -> 68 iBUG/dlib mapping used for alignment
-// and masks (§2.9 mapping (A): one mesh point per iBUG point, the widely copied community table
-// that tools/face_pipeline_ref.py also uses; Google publishes no official one).
+// Named groups of the 468 FaceMesh landmarks (from MediaPipe's
+// mediapipe/python/solutions/face_mesh_connections.py, as polylines) and the 468 -> 68 iBUG/dlib
+// mapping used for alignment and masks (one mesh point per iBUG point, the widely copied
+// community table; Google publishes no official one).
 // "Left"/"right" are the subject's sides (the left eye is on the image's right for a frontal face).
 #pragma once
 #include <array>

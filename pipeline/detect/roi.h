@@ -2,8 +2,8 @@
 // A RotatedRoi is a square (or rectangle) in frame pixels, centred at (cx, cy) and turned by
 // `rotation` radians; the detector's letterbox is the unrotated square around the whole frame, the
 // landmark crop the rotated square MediaPipe derives from a detection or from landmarks
-// (face-models.md §2.1, §2.5, §2.6). The sampling convention is MediaPipe's OpenCV path, exactly
-// as tools/face_pipeline_ref.py does it: tensor pixel (u, v) of an out_w x out_h tensor reads the
+// (MediaPipe's ImageToTensorCalculator and FaceDetectionFrontDetectionToRoi). The sampling
+// convention is MediaPipe's OpenCV path (ImageToTensorCalculator, OpenCV converter): tensor pixel (u, v) of an out_w x out_h tensor reads the
 // frame at centre + R(rotation) * ((u/out_w - 0.5) * w, (v/out_h - 0.5) * h), bilinearly, with
 // frame pixel i at coordinate i. Matching the reference bit for bit here keeps the golden tests
 // about the nets and the decoding, not about resampling.

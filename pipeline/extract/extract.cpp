@@ -25,6 +25,7 @@
 
 #include "engine/core/context.h"
 #include "engine/core/error.h"
+#include "engine/core/range_check.h"
 #include "pipeline/detect/model_files.h"
 #include "pipeline/extract/debug_draw.h"
 #include "pipeline/faces/alignments.h"
@@ -278,8 +279,8 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
   const Clock::time_point t_start = Clock::now();
   FACET_CHECK(!opt.input.empty(), "no input given");
   FACET_CHECK(!opt.output_dir.empty(), "no output folder given");
-  FACET_CHECK(opt.face_size >= 32 && opt.face_size <= 8192, "face size must be 32..8192 pixels, got ", opt.face_size);
-  FACET_CHECK(opt.jpeg_quality >= 1 && opt.jpeg_quality <= 100, "JPEG quality must be 1..100, got ", opt.jpeg_quality);
+  check_range("face size", opt.face_size, 32, 8192, " pixels");
+  check_range("JPEG quality", opt.jpeg_quality, 1, 100);
   FACET_CHECK(opt.format == faces::ImageFormat::Png || opt.format == faces::ImageFormat::Jpeg,
               "face image format must be png or jpg");
   FACET_CHECK(opt.batch >= 0 && opt.workers >= 0, "batch and workers must be >= 0");

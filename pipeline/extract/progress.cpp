@@ -7,16 +7,6 @@
 
 namespace facet::extract {
 
-std::string format_duration(double seconds) {
-  const long long t = std::llround(std::max(0.0, seconds));
-  char buf[32];
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", t / 60, t % 60);
-  return buf;
-}
-
 std::string format_progress(const ExtractProgress& p) {
   char buf[256];
   const long long done = p.frames_done + p.frames_resumed;

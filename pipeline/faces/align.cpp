@@ -1,5 +1,5 @@
 // Umeyama similarity and DFL's get_transform_mat (see align.h). The steps mirror
-// LandmarksProcessor.get_transform_mat (deepfacelab.md §5.3) so crops match DFL's for the same
+// DFL's facelib/LandmarksProcessor.py get_transform_mat so crops match DFL's for the same
 // landmarks; DFL computes in float32, we in double, so values agree to ~1e-5 relative.
 #include "pipeline/faces/align.h"
 

@@ -1,4 +1,5 @@
-// Face alignment, DeepFaceLab's way (deepfacelab.md §5.1-5.3): a least-squares similarity
+// Face alignment, DeepFaceLab's way (facelib/LandmarksProcessor.py get_transform_mat,
+// core/mathlib/umeyama.py): a least-squares similarity
 // (Umeyama) maps 33 of the 68 landmarks (17..48 and 54) onto DFL's unit-square template
 // landmarks_2D_new; the crop for a face type is a square around that template square, padded
 // per face type, and an affine matrix maps the frame into an S x S face image. Merge uses the

@@ -9,6 +9,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/read_file.h"
 
 namespace facet::faces {
 

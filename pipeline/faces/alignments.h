@@ -1,6 +1,6 @@
 // The alignments file: one JSON file per source video (or image folder) listing, frame by frame,
 // the faces found there: the face image file each was saved as, the detector box, the 68 frame
-// landmarks and the frame->face matrix (faceswap's .fsa idea, faceswap.md §2.9, as plain JSON).
+// landmarks and the frame->face matrix (faceswap's .fsa idea, lib/align/alignments.py, as plain JSON).
 // Merge walks it to know which frames have faces. Face images are the source of truth: loading
 // with the faces folder drops every face whose image file no longer exists, so deleting a bad face
 // image removes that face from the merge. Format: docs/formats-faceset.md.

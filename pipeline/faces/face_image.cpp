@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "engine/core/error.h"
+#include "engine/io/read_file.h"
 
 namespace facet::faces {
 
@@ -141,14 +142,6 @@ void write_face_image(const std::string& path, const cv::Mat& image, const FaceM
     std::remove(tmp.c_str());
     throw Error(path + ": cannot rename into place: " + ec.message());
   }
-}
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  FACET_CHECK(f, path, ": cannot open (", std::filesystem::exists(path) ? "permission denied?" : "no such file", ")");
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  FACET_CHECK(!f.bad(), path, ": read error");
-  return b;
 }
 
 std::optional<FaceMetadata> read_face_metadata(const std::string& path) {

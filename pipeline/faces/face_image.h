@@ -1,4 +1,4 @@
-// An extracted face image and the metadata it carries (the DFLJPG idea, deepfacelab.md §6.4, with
+// An extracted face image and the metadata it carries (the idea of DeepFaceLab's DFLIMG/DFLJPG.py, with
 // JSON instead of a pickle): enough to train on it (face type, landmarks in face coordinates) and
 // to map it back onto its frame at merge (source frame, file, landmarks, image->face matrix).
 // The JSON lives in the image itself (image_chunks.h), so a face set is just a folder of images
@@ -46,8 +46,6 @@ std::vector<uint8_t> encode_face_image(const cv::Mat& image, const FaceMetadata&
 // Writes a face image; the format comes from the extension (.png, .jpg, .jpeg). width/height of
 // `meta` are set from the image. Written to a temporary name, then renamed into place.
 void write_face_image(const std::string& path, const cv::Mat& image, const FaceMetadata& meta, int jpeg_quality = 90);
-
-std::vector<uint8_t> read_file_bytes(const std::string& path);  // throws facet::Error naming the file
 
 // The metadata of a face image file, or nullopt if it is a valid image without facet metadata.
 // Throws facet::Error naming the file for unreadable or structurally corrupt files.

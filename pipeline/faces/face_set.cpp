@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "engine/core/error.h"
+#include "engine/io/read_file.h"
 #include "pipeline/video/image_folder.h"
 
 namespace facet::faces {

@@ -1,5 +1,5 @@
 // Face types: how much of the head an aligned face crop covers (DeepFaceLab's FaceType).
-// The padding values are DFL's FaceType_to_padding_remove_align (deepfacelab.md §5.3): the crop
+// The padding values are DFL's FaceType_to_padding_remove_align (facelib/LandmarksProcessor.py): the crop
 // side is (1 + 2*sqrt(2)*padding) times the side of the landmark template square. Names follow
 // DFL's strings so face sets are readable by people who know DFL.
 #pragma once

@@ -1,4 +1,5 @@
-// Masks drawn from 68 landmarks, as DeepFaceLab draws them (deepfacelab.md §5.4): the face hull
+// Masks drawn from 68 landmarks, as DeepFaceLab draws them (facelib/LandmarksProcessor.py
+// get_image_hull_mask, get_image_eye_mask, get_image_mouth_mask): the face hull
 // (eyebrows raised, then the union of 8 convex parts) is the training mask when no learned/XSeg
 // mask exists; the eye and mouth masks weight those regions in the loss ("eyes/mouth priority").
 // All masks are CV_32FC1 in [0, 1] of the given size, drawn in that image's pixel coordinates.
@@ -22,7 +23,8 @@ cv::Mat hull_mask(cv::Size size, const Landmarks& lmrks68, double eyebrows_expan
 // with an odd kernel of about h/16.
 cv::Mat eye_mask(cv::Size size, const Landmarks& lmrks68);
 
-// DFL get_image_mouth_mask: the same treatment on the hull of the inner lips, 60..67 (spec §5.4).
+// DFL get_image_mouth_mask: the same treatment on the hull of the inner lips, 60..67
+// (LandmarksProcessor.py L411-454).
 cv::Mat mouth_mask(cv::Size size, const Landmarks& lmrks68);
 
 }  // namespace facet::faces

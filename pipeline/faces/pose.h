@@ -1,4 +1,4 @@
-// Head pose from 68 landmarks (deepfacelab.md §5.5): DFL's estimate_pitch_yaw_roll fits the
+// Head pose from 68 landmarks: DFL's facelib/LandmarksProcessor.py estimate_pitch_yaw_roll fits the
 // standard 68-point 3D mean face with solvePnP under a pinhole camera of focal = size and takes
 // Euler angles of the rotation. Used to sort face sets by yaw/pitch and for uniform-yaw sampling.
 // (estimate_averaged_yaw, the cheap yaw used for HEAD centring, lives in align.h.)

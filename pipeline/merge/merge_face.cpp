@@ -1,4 +1,4 @@
-// MergeMaskedFace, step by step as DFL's merger/MergeMasked.py (spec: deepfacelab.md §7.2).
+// MergeMaskedFace, step by step as DFL's merger/MergeMasked.py (MergeMaskedFace).
 // Super-resolution (FaceEnhancer) and the XSeg mask modes are not here: both need networks
 // this project does not have. Everything else follows DFL's order of operations, including
 // where the colour transfer happens (before compositing, or after it for the seamless modes).

@@ -8,8 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 #include <vector>
 
@@ -18,6 +16,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/read_file.h"
 
 namespace facet::merge {
 
@@ -38,13 +37,6 @@ bool is_frame_file(const std::string& name) {
 }
 
 bool is_temp_file(const std::string& name) { return name.find(".png.tmp") != std::string::npos; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A PNG ends with the IEND chunk: length 0, "IEND", CRC AE 42 60 82.
 bool png_complete(const std::string& path) {
@@ -77,7 +69,7 @@ class PngSink final : public FrameSink {
     bool same = false;
     if (have_manifest) {
       try {
-        same = nlohmann::json::parse(read_text(mpath)) == nlohmann::json::parse(manifest);
+        same = nlohmann::json::parse(read_text_file(mpath)) == nlohmann::json::parse(manifest);
       } catch (const std::exception&) {
         same = false;
       }

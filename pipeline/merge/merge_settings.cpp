@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/core/range_check.h"
+
 namespace facet::merge {
 namespace {
 
@@ -79,10 +81,15 @@ E enum_from_json(const json& v, const std::string& key, const NameTable<E, N>& t
   bad(key, "must be a string (one of " + choices(table) + ")");
 }
 
+void check_setting(const std::string& key, long long v, long long lo, long long hi) {
+  if (v < lo || v > hi)
+    throw std::invalid_argument("merge settings: " + out_of_range_message("\"" + key + "\"", v, lo, hi));
+}
+
 int int_from_json(const json& v, const std::string& key) {
   if (v.is_number_integer()) {
     const long long x = v.get<long long>();
-    if (x < -1000000 || x > 1000000) bad(key, "is out of range: " + std::to_string(x));
+    check_setting(key, x, -1000000, 1000000);
     return static_cast<int>(x);
   }
   if (v.is_number_float()) {  // 10.0 is fine, 10.5 is not: DFL's settings are integers
@@ -91,11 +98,6 @@ int int_from_json(const json& v, const std::string& key) {
       return static_cast<int>(d);
   }
   bad(key, "must be an integer, got " + v.dump());
-}
-
-void check_range(const std::string& key, int v, int lo, int hi) {
-  if (v < lo || v > hi)
-    bad(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(v));
 }
 
 template <typename E, size_t N>
@@ -127,15 +129,15 @@ void validate(const MergeSettings& s) {
   check_enum("mask_mode", s.mask_mode, kMaskNames);
   check_enum("color_transfer_mode", s.color_transfer, kColorNames);
   check_enum("sharpen_mode", s.sharpen_mode, kSharpenNames);
-  check_range("hist_match_threshold", s.hist_match_threshold, 0, 255);
-  check_range("erode_mask_modifier", s.erode_mask_modifier, -400, 400);
-  check_range("blur_mask_modifier", s.blur_mask_modifier, 0, 400);
-  check_range("motion_blur_power", s.motion_blur_power, 0, 100);
-  check_range("output_face_scale", s.output_face_scale, -50, 50);
-  check_range("blursharpen_amount", s.blursharpen_amount, -100, 100);
-  check_range("image_denoise_power", s.image_denoise_power, 0, 500);
-  check_range("bicubic_degrade_power", s.bicubic_degrade_power, 0, 100);
-  check_range("color_degrade_power", s.color_degrade_power, 0, 100);
+  check_setting("hist_match_threshold", s.hist_match_threshold, 0, 255);
+  check_setting("erode_mask_modifier", s.erode_mask_modifier, -400, 400);
+  check_setting("blur_mask_modifier", s.blur_mask_modifier, 0, 400);
+  check_setting("motion_blur_power", s.motion_blur_power, 0, 100);
+  check_setting("output_face_scale", s.output_face_scale, -50, 50);
+  check_setting("blursharpen_amount", s.blursharpen_amount, -100, 100);
+  check_setting("image_denoise_power", s.image_denoise_power, 0, 500);
+  check_setting("bicubic_degrade_power", s.bicubic_degrade_power, 0, 100);
+  check_setting("color_degrade_power", s.color_degrade_power, 0, 100);
 }
 
 std::string to_json(const MergeSettings& s, int indent) {

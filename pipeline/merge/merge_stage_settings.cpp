@@ -2,14 +2,14 @@
 // validated by merge_settings_from_json, so there is one place that knows their names and ranges.
 #include "pipeline/merge/merge_stage_settings.h"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
+#include "engine/core/range_check.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/read_file.h"
 
 namespace facet::merge {
 
@@ -36,7 +36,7 @@ MergeStageSettings apply_settings_json(const MergeStageSettings& base, const std
     if (key == "smooth_landmarks") {
       FACET_CHECK(v.is_number_integer(), "merge setting smooth_landmarks must be an integer, got ", v.dump());
       const long long n = v.get<long long>();
-      FACET_CHECK(n >= 0 && n <= 100, "merge setting smooth_landmarks = ", n, " is out of range 0..100");
+      check_range<long long>("merge setting smooth_landmarks", n, 0, 100);
       s.smooth_landmarks = int(n);
     } else if (key == "swap_direction") {
       FACET_CHECK(v.is_string(), "merge setting swap_direction must be \"src\" or \"dst\", got ", v.dump());
@@ -50,12 +50,9 @@ MergeStageSettings apply_settings_json(const MergeStageSettings& base, const std
 }
 
 MergeStageSettings load_merge_stage_settings(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  FACET_CHECK(in, "merge settings file ", path, " cannot be read (missing or not readable)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const std::string text = read_text_file(path);
   try {
-    return apply_settings_json(MergeStageSettings{}, ss.str());
+    return apply_settings_json(MergeStageSettings{}, text);
   } catch (const std::exception& e) {
     throw Error(path + ": " + e.what());
   }

@@ -11,7 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
-#include "pipeline/extract/progress.h"
+#include "engine/io/read_file.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/train/trainer.h"
 
@@ -21,14 +22,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  FACET_CHECK(in.good(), path, ": cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string grouped(int64_t v) {
   std::string s = std::to_string(v), out;
@@ -78,7 +71,7 @@ ModelInfo read_model_info(const std::string& dir) {
   FACET_CHECK(folder.has_options(), dir, ": not a model folder (no options.json)");
   ModelInfo m;
   m.dir = dir;
-  m.options_raw = read_text(folder.options_path());
+  m.options_raw = read_text_file(folder.options_path());
   try {
     m.record = train::model_record_from_json(m.options_raw, folder.options_path());
     m.record_ok = true;
@@ -102,7 +95,7 @@ ModelInfo read_model_info(const std::string& dir) {
   if (m.has_state) {
     std::string text;
     try {
-      text = read_text(folder.state_path());
+      text = read_text_file(folder.state_path());
       m.state = train::train_state_from_json(text, folder.state_path());
       m.state_ok = true;
       m.iteration = m.state.iteration;
@@ -185,7 +178,7 @@ std::string format_model_info(const ModelInfo& m, bool layers) {
     out += buf;
     if (m.state_ok) {
       const train::TrainState& s = m.state;
-      std::snprintf(buf, sizeof buf, "  %-14s %s\n", "trained for", extract::format_duration(s.train_seconds).c_str());
+      std::snprintf(buf, sizeof buf, "  %-14s %s\n", "trained for", format_duration(s.train_seconds).c_str());
       out += buf;
       if (!s.saved_utc.empty()) out += "  saved          " + s.saved_utc + "\n";
       if (!s.precision.empty()) out += "  precision      " + s.precision + " compute (last run), f32 weights\n";

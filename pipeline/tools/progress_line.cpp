@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "pipeline/extract/progress.h"
+#include "pipeline/common/time_text.h"
 
 namespace facet::tools {
 
@@ -22,7 +22,7 @@ std::string format_progress_text(const std::string& label, int64_t done, int64_t
     const double rate = double(this_run) / elapsed;
     std::snprintf(buf, sizeof buf, "  %.1f %s/s", rate, unit.c_str());
     s += buf;
-    if (total > done) s += "  ETA " + extract::format_duration(double(total - done) / rate);
+    if (total > done) s += "  ETA " + format_duration(double(total - done) / rate);
   }
   return s;
 }

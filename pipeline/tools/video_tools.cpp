@@ -14,8 +14,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
+#include "engine/core/range_check.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/extract/extract.h"
-#include "pipeline/extract/progress.h"
 #include "pipeline/video/image_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline/video/video_writer.h"
@@ -121,7 +122,7 @@ FrameExportResult export_frames(const FrameExportOptions& opt, const ProgressFn&
   FACET_CHECK(!opt.output_dir.empty(), "no output folder given");
   const std::string fmt = lower(opt.format) == "jpeg" ? "jpg" : lower(opt.format);
   FACET_CHECK(fmt == "png" || fmt == "jpg", "frame image format must be png or jpg, got '", opt.format, "'");
-  FACET_CHECK(opt.jpeg_quality >= 1 && opt.jpeg_quality <= 100, "JPEG quality must be 1..100, got ", opt.jpeg_quality);
+  check_range("JPEG quality", opt.jpeg_quality, 1, 100);
   FACET_CHECK(!same_file(opt.input, opt.output_dir), opt.output_dir, ": the output folder is the input");
 
   // Open the input first: a wrong input must not leave an empty output folder behind.
@@ -178,7 +179,7 @@ BuildVideoResult build_video(const BuildVideoOptions& opt, const ProgressFn& pro
   FACET_CHECK(!opt.input_dir.empty(), "no input folder given");
   FACET_CHECK(!opt.output.empty(), "no output video given");
   FACET_CHECK(fs::is_directory(opt.input_dir), opt.input_dir, ": not a folder of frame images");
-  FACET_CHECK(opt.crf >= 0 && opt.crf <= 51, "crf must be 0..51, got ", opt.crf);
+  check_range("crf", opt.crf, 0, 51);
   FACET_CHECK(opt.audio_offset >= 0, "audio offset must be >= 0 seconds");
   BuildVideoResult r;
   video::VideoInfo ref;
@@ -245,7 +246,7 @@ CutVideoResult cut_video(const CutVideoOptions& opt, const ProgressFn& progress)
   FACET_CHECK(!opt.output.empty(), "no output video given");
   FACET_CHECK(!fs::is_directory(opt.input), opt.input, ": cut needs a video file, not a folder");
   FACET_CHECK(!same_file(opt.input, opt.output), opt.output, ": the output is the input video");
-  FACET_CHECK(opt.crf >= 0 && opt.crf <= 51, "crf must be 0..51, got ", opt.crf);
+  check_range("crf", opt.crf, 0, 51);
   FACET_CHECK(opt.select.every_nth == 1, "cut keeps every frame of the range (every_nth must be 1)");
   video::SourceOptions sopt;
   sopt.select = opt.select;
@@ -318,7 +319,7 @@ std::string format_video_info(const video::VideoInfo& i) {
   std::snprintf(buf, sizeof buf, "frames:      %lld%s\n", static_cast<long long>(i.frame_count),
                 i.frame_count_exact ? "" : " (estimated from duration x fps)");
   s += buf;
-  std::snprintf(buf, sizeof buf, "duration:    %.3f s (%s)\n", i.duration, extract::format_duration(i.duration).c_str());
+  std::snprintf(buf, sizeof buf, "duration:    %.3f s (%s)\n", i.duration, format_duration(i.duration).c_str());
   s += buf;
   std::snprintf(buf, sizeof buf, "audio:       %s\n", i.has_audio ? "yes" : "no");
   s += buf;

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "engine/core/error.h"
-#include "kernels/common/philox.h"
+#include "engine/core/random.h"
 
 namespace facet::train {
 

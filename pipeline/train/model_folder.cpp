@@ -4,15 +4,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/read_file.h"
 #include "engine/io/safetensors.h"
+#include "pipeline/common/time_text.h"
 
 namespace facet::train {
 
@@ -20,14 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  FACET_CHECK(in.good(), path, ": cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string iter_tag(int64_t it) {
   char buf[32];
@@ -131,13 +123,13 @@ std::string ModelFolder::file(const std::string& name) const { return (fs::path(
 bool ModelFolder::has_options() const { return fs::exists(options_path()); }
 bool ModelFolder::has_checkpoint() const { return fs::exists(state_path()); }
 ModelRecord ModelFolder::read_options() const {
-  return model_record_from_json(read_text(options_path()), options_path());
+  return model_record_from_json(read_text_file(options_path()), options_path());
 }
 void ModelFolder::write_options(const ModelRecord& r) const {
   fs::create_directories(dir_);
   write_string_atomically(options_path(), model_record_to_json(r));
 }
-TrainState ModelFolder::read_state() const { return train_state_from_json(read_text(state_path()), state_path()); }
+TrainState ModelFolder::read_state() const { return train_state_from_json(read_text_file(state_path()), state_path()); }
 
 NamedTensorList checkpoint_weights(const models::SaehdModel& model) { return model.named_parameters(); }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "engine/core/device.h"
-#include "kernels/common/dtype.h"
+#include "engine/tensor/dtype.h"
 
 namespace facet::train {
 

@@ -7,7 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
-#include "kernels/common/philox.h"
+#include "engine/core/random.h"
 #include "pipeline/faces/face_image.h"
 #include "pipeline/faces/face_set.h"
 

@@ -10,13 +10,9 @@
 #include "engine/core/error.h"
 #include "engine/models/saehd_stats.h"
 #include "engine/ops/linear.h"
-#include "facet_config.h"
 #include "pipeline/train/precision.h"
 #include "pipeline/train/synthetic_faces.h"
 #include "pipeline/train/train_step.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/runtime.h"
-#endif
 
 namespace facet::train {
 
@@ -76,10 +72,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
 
   TrainBenchResult r;
   r.device = device.str();
-  r.device_name = "cpu";
-#if FACET_HAS_CUDA
-  if (device.is_cuda()) r.device_name = cuda::device_name(device.index);
-#endif
+  r.device_name = device_name(device);
   char cfg[200];
   std::snprintf(cfg, sizeof cfg, "%s %s %dpx ae %d e %d d %d m %d, %s", rec.spec.preset.c_str(), n.archi.c_str(),
                 n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims, rec.spec.optimizer.c_str());

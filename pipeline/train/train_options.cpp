@@ -1,14 +1,13 @@
 // options.json: creation, resume rules and (de)serialisation (see train_options.h).
 #include "pipeline/train/train_options.h"
 
-#include <chrono>
-#include <ctime>
 #include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
+#include "pipeline/common/time_text.h"
 
 namespace facet::train {
 
@@ -130,15 +129,6 @@ void get_if(const json& j, const char* key, T& v) {
 }
 
 }  // namespace
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void check_optimizer_name(const std::string& name) {
   FACET_CHECK(name == "adabelief" || name == "adam" || name == "rmsprop", "unknown optimizer '", name,

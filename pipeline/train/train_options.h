@@ -92,9 +92,6 @@ void check_optimizer_name(const std::string& name);
 // "none" or "rct"; DFL's lct, mkl, idt and sot are refused as not implemented.
 void check_ct_mode(const std::string& mode);
 
-// "2026-11-22T08:40:01Z": how options.json and state.json record times.
-std::string utc_now();
-
 std::string model_record_to_json(const ModelRecord& r);
 ModelRecord model_record_from_json(const std::string& text, const std::string& what);
 

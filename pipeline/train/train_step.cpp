@@ -13,7 +13,7 @@ namespace facet::train {
 namespace {
 
 // DFL applies ct_mode (warped and target) and random_hsv_power (warped only) to src samples only
-// (reference deepfacelab.md §4.1, §4.3). Neither changes how many random words a sample takes, so
+// (samplelib/SampleProcessor.py, SampleGeneratorFace.py). Neither changes how many random words a sample takes, so
 // switching them on resume leaves the random stream (indices, geometry) where it was.
 AugmentOptions side_augment(const ModelRecord& rec, bool src_side) {
   const TrainSettings s = pretrain_overrides(rec.settings);

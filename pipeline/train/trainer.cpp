@@ -6,10 +6,10 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 
 #include "engine/core/error.h"
+#include "pipeline/common/time_text.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/train/loss_history.h"
 #include "pipeline/train/pretrain.h"
@@ -33,15 +33,6 @@ std::string hms(double seconds) {
     std::snprintf(buf, sizeof buf, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
   else
     std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
-
-std::string clock_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
   return buf;
 }
 
@@ -113,7 +104,7 @@ struct Trainer::Impl {
       std::string eta;
       if (rec.settings.target_iter > iteration)
         eta = "  ETA " + hms(static_cast<double>(rec.settings.target_iter - iteration) * ms_ema / 1000.0);
-      std::snprintf(line, sizeof line, "[%s][#%06lld][%5.0fms][%7.1f img/s] src %.4f  dst %.4f%s", clock_now().c_str(),
+      std::snprintf(line, sizeof line, "[%s][#%06lld][%5.0fms][%7.1f img/s] src %.4f  dst %.4f%s", local_clock_now().c_str(),
                     static_cast<long long>(iteration), ms, 2.0 * B * 1000.0 / ms, last.src, last.dst, eta.c_str());
       log(line);
     }

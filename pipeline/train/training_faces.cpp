@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
+#include "engine/io/read_file.h"
 #include "pipeline/faces/align.h"
 #include "pipeline/faces/face_image.h"
 #include "pipeline/faces/landmark_masks.h"
@@ -39,9 +39,7 @@ std::vector<Candidate> sidecar_candidates(const std::string& dir, std::vector<fa
   const std::string sidecar = (fs::path(dir) / kLandmarksSidecar).string();
   json j;
   try {
-    std::ifstream in(sidecar);
-    FACET_CHECK(in.good(), sidecar, ": cannot be read");
-    j = json::parse(in);
+    j = json::parse(read_text_file(sidecar));
   } catch (const json::exception& e) {
     throw Error(detail::concat(sidecar, ": not valid JSON (", e.what(), ")"));
   }

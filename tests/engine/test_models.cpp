@@ -1,6 +1,6 @@
 // SAEHD models (engine/models): option parsing and validation errors, presets, parameter counts
-// against reference/deepfacelab.md §1.3's table and against built modules, FLOPs against
-// reference/perf-quality-anchors.md §6, output shapes of every df/liae x u/d/t variant, the
+// against an independent table computed from DeepFakeArchi.py's layer formulas (docs/models.md)
+// and against built modules, FLOPs against the hand-derived estimates there, output shapes of every df/liae x u/d/t variant, the
 // training / swap wirings, state-dict names, and a double-precision gradient check of a tiny DF
 // model. Networks here use toy dims (allow_small_dims) so the file runs in seconds on a CPU.
 #include <gtest/gtest.h>
@@ -156,8 +156,9 @@ TEST(SaehdOptions, DefaultMaskDimsAndPresets) {
 // ---------------------------------------------------------------- parameter counts and FLOPs
 
 TEST(SaehdStats, ParameterCountsMatchTheReferenceTable) {
-  // reference/deepfacelab.md §1.3, to the printed precision, plus the exact counts re-derived by
-  // hand from the layer formulas (docs/models.md shows the derivation).
+  // The independent counts of docs/models.md ("reference" column, computed from DFL's
+  // DeepFakeArchi.py), to the printed precision, plus the exact counts re-derived by hand from the
+  // layer formulas (docs/models.md shows the derivation).
   struct Row {
     SaehdOptions o;
     double enc, inter, dec, total;                 // as printed (M)
@@ -226,9 +227,9 @@ TEST(SaehdStats, AnalyticLayersMatchBuiltModels) {
 }
 
 TEST(SaehdStats, FlopsMatchThePerfAnchors) {
-  // perf-quality-anchors.md §6.1 (archi df, 128, 256/64/64/22): encoder 0.649, inter 0.164,
-  // decoder image 25.37 + mask 1.56 GMAC = 55.5 GFLOP forward, 166.5 GFLOP per training image.
-  // §6.2 (same method): df-ud 128 (our df128 preset) 45.8, liae-ud 128 54.2, Quick96 24.2 GFLOP per
+  // The hand-derived estimates of docs/models.md ("anchor" column, from DeepFakeArchi.py's layer
+  // shapes), archi df, 128, 256/64/64/22: encoder 0.649, inter 0.164, decoder image 25.37 + mask
+  // 1.56 GMAC = 55.5 GFLOP forward, 166.5 GFLOP per training image. Same method: df-ud 128 (our df128 preset) 45.8, liae-ud 128 54.2, Quick96 24.2 GFLOP per
   // training image. Tolerance 1%: the anchors are estimates rounded to 3 digits (df-ud: 45.7 here).
   SaehdFlops f = saehd_flops(dfl("df", 128, 256, 64, 64, 22));
   EXPECT_NEAR(f.encoder / 2e9, 0.649, 0.001);

@@ -1,6 +1,6 @@
 // Optimizers and the flat parameter buffer.
 //  - Each optimizer's CPU path against a scalar double reimplementation of its formulas
-//    (reference/deepfacelab.md §3; torch.optim.Adam), 5 steps, plain and with every option on.
+//    (DFL's core/leras/optimizers/AdaBelief.py, RMSprop.py; torch.optim.Adam), 5 steps, plain and with every option on.
 //  - lr_dropout keeps ~30% of the updates and is a pure function of (seed, offset).
 //  - Clipping scales the gradient to the clip norm (and leaves small gradients alone).
 //  - ParameterBuffer views alias the flat buffers; backward accumulates into them.
@@ -94,7 +94,7 @@ std::unique_ptr<Optimizer> make_opt(Kind k, Context& ctx, ParameterBuffer& buf, 
   return nullptr;
 }
 
-// The formulas, in double, written from the spec (not from the kernels).
+// The formulas, in double, written from DFL's and PyTorch's update rules (not from the kernels).
 struct Reference {
   Kind kind;
   OptimizerOptions opt;

@@ -45,7 +45,7 @@ SaehdLossConfig small_config(int fs, bool masked, bool em = false, int fs2 = 0, 
 }  // namespace
 
 TEST(SaehdLoss, ResolutionRules) {
-  // int(R/11.6) and int(R/23.2), reference/deepfacelab.md §2.
+  // int(R/11.6) and int(R/23.2), as DFL's Model_SAEHD/Model.py sizes the DSSIM filters.
   const std::vector<std::pair<int, int>> fs = {{64, 5}, {96, 8}, {128, 11}, {192, 16}, {224, 19}, {256, 22}, {320, 27}};
   for (auto [r, f] : fs) EXPECT_EQ(saehd_dssim_filter(r), f) << r;
   EXPECT_EQ(saehd_dssim_filter2(128), 0);

@@ -1,5 +1,5 @@
 // The TFLite reader: the three MediaPipe models parse to the tensor / operator counts and op
-// sets in reference/face-models.md, and malformed files (empty, text, wrong identifier,
+// sets their published graphs have (docs/formats-tflite.md), and malformed files (empty, text, wrong identifier,
 // truncated anywhere, single flipped bytes) are refused with a facet::Error naming the file —
 // never a crash. Graphs the importer cannot run (tests/fixtures/tflite/bad_*.tflite, made by
 // tests/tools/gen_tflite_golden.py) are refused at load with a message naming the problem.

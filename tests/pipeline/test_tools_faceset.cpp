@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
+#include "engine/io/read_file.h"
 #include "pipeline/faces/alignments.h"
 #include "pipeline/faces/face_image.h"
 #include "pipeline/faces/face_set.h"
@@ -52,7 +53,7 @@ std::string write_face(const ScratchDir& dir, const std::string& name, const cv:
 
 std::map<std::string, std::vector<uint8_t>> bytes_of(const ScratchDir& dir) {
   std::map<std::string, std::vector<uint8_t>> out;
-  for (const auto& e : faces::load_face_set(dir.path()).faces) out[e.filename] = faces::read_file_bytes(e.path);
+  for (const auto& e : faces::load_face_set(dir.path()).faces) out[e.filename] = read_file_bytes(e.path);
   return out;
 }
 
@@ -179,7 +180,7 @@ TEST(ToolsFaceset, InfoCountsFacesAndExplainsSkippedFiles) {
   }
   cv::imwrite(dir.file("plain.png"), cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));  // no metadata
   {
-    const auto bytes = faces::read_file_bytes(dir.file("clip_000010_0.jpg"));
+    const auto bytes = read_file_bytes(dir.file("clip_000010_0.jpg"));
     std::ofstream(dir.file("broken.jpg"), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                                                   std::streamsize(bytes.size() / 2));
   }

@@ -1,5 +1,5 @@
-// The trainer's colour options, DFL's random_hsv_power and ct_mode (reference deepfacelab.md
-// §4.3): stored in options.json (older files without them load with the defaults), validated
+// The trainer's colour options, DFL's random_hsv_power and ct_mode (samplelib/SampleProcessor.py,
+// core/imagelib/color_transfer.py): stored in options.json (older files without them load with the defaults), validated
 // (lct/mkl/idt/sot are refused by name), changeable on resume; applied to the src side only —
 // rct pulls the src batch's colours toward the dst set, HSV jitter touches only the src network
 // input — and a run with both is deterministic across a stop and resume.

@@ -1,4 +1,4 @@
-// DFL's pretraining (reference deepfacelab.md §1.1 "Pretrain mode"): a model pretrains on one
+// DFL's pretraining (models/Model_SAEHD/Model.py, pretrain mode, L229-244 and L638-646): a model pretrains on one
 // generic face set for both sides, with random warp off, both flips on and no HSV / colour
 // transfer / lr_dropout; `--no-pretrain` on resume ends it: the iteration count restarts at 0,
 // the inter part(s) are re-initialised (DF: inter; LIAE: inter_AB and inter_B) and the encoder

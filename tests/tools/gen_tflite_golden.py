@@ -10,10 +10,11 @@
    expects: MUL, GELU (code > 127, only in builtin_code), a custom op, depth multiplier 2, an
    INT8 tensor, an operator reading a tensor nothing wrote.
 3. Golden outputs of the three MediaPipe models (golden_<model>.json) for the documented input
-   pattern below, from the pure-Python reference interpreter tflite_ref.py: sum, sum of |x|, min,
+   pattern below, from an independent pure-Python TFLite interpreter (tflite_ref.py, double
+   precision, kept outside this repository): sum, sum of |x|, min,
    max and every `stride`-th value of each output, and the same summary of the first operator of
-   every type (intermediates). Needs $FACET_ASSETS (default <repo>/assets) and the reference tools
-   ($FACET_REF_TOOLS, default /work/shared/reference/tools). Slow (about a minute per model).
+   every type (intermediates). Needs $FACET_ASSETS (default <repo>/assets) and the folder of
+   tflite_ref.py (--ref-tools DIR or $FACET_REF_TOOLS; it also computes the tiny graphs' outputs). Slow (about a minute per model).
 
 Input pattern (tests/engine/test_tflite.cpp computes the same): for an NHWC input of shape
 [N, H, W, C], sample n, pixel (h, w), channel c
@@ -449,9 +450,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(REPO, "tests", "fixtures", "tflite"))
     ap.add_argument("--assets", default=os.environ.get("FACET_ASSETS", os.path.join(REPO, "assets")))
-    ap.add_argument("--ref-tools", default=os.environ.get("FACET_REF_TOOLS", "/work/shared/reference/tools"))
+    ap.add_argument("--ref-tools", default=os.environ.get("FACET_REF_TOOLS"),
+                    help="folder holding tflite_ref.py (default: $FACET_REF_TOOLS)")
     ap.add_argument("--tiny-only", action="store_true")
     a = ap.parse_args()
+    if not a.ref_tools:
+        ap.error("pass --ref-tools DIR (or set FACET_REF_TOOLS): the folder holding tflite_ref.py")
     os.makedirs(a.out, exist_ok=True)
     Ref = ref_model_class(a.ref_tools)
     for g in (tiny_conv(), tiny_blocks(), tiny_add_activations()):
