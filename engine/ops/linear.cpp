@@ -124,7 +124,15 @@ Tensor dense(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias)
   }
   Shape yshape = x.shape();
   yshape.back() = out;
-  Tensor y = gemm(ctx, x, w, yshape, rows, out, in, false, false);
+  Tensor y = Tensor::empty(ctx, yshape, x.dtype(), x.device());
+  if (x.device().is_cpu()) {  // one row at a time, so a sample's output never depends on its batch
+    cpu_dispatch("dense", x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::matmul_per_row<T>(x.data_as<T>(), w.data_as<T>(), y.data_as<T>(), rows, out, in);
+    });
+  } else {
+    gemm_into(ctx, x, w, y, rows, out, in, false, false);
+  }
   if (bias.defined()) bias_add_into(ctx, y, bias, y, rows, out);
   if (needs_grad(ctx, {&x, &w, &bias})) {
     record(ctx, "dense", y, {x, w, bias}, [&ctx, x, w, bias, rows, in, out](const Tensor& gy) -> std::vector<Tensor> {

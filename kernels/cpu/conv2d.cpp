@@ -2,6 +2,13 @@
 // See conv2d.h for layouts. The patch matrix of the whole batch is (n*oh*ow) x (kh*kw*c); it is
 // never materialised whole (8 x 64x64 x 3x3x64 floats would be 75 MB) but built in blocks of rows
 // sized to stay in the last-level cache, each block multiplied at once so the GEMM reads it from cache.
+//
+// The forward never lets a block span two images: every GEMM it makes has the same shape whatever
+// the batch size, so an image's output is bit-identical whether it is run alone or in a batch.
+// BLAS libraries pick kernels (and with them the order of the K-sums) by problem size -- OpenBLAS's
+// small-matrix kernels on AVX-512 CPUs, for one -- so a block that spans images would tie a frame's
+// swap to how frames happened to be batched (a resumed merge would then differ from an
+// uninterrupted one). The backward passes are training-only and keep whole-batch blocks.
 #include "kernels/cpu/conv2d.h"
 
 #include <cblas.h>
@@ -57,6 +64,9 @@ int64_t block_rows(const Conv2dGeom& g) {
   const int64_t rows = std::max<int64_t>(1, kColBlockElems / std::max<int64_t>(1, g.patch()));
   return std::min(rows, std::max<int64_t>(1, g.out_pixels()));
 }
+
+// Output pixels of one image.
+int64_t image_pixels(const Conv2dGeom& g) { return g.oh * g.ow; }
 
 // Row-major C[M,N] = alpha * op(A) * op(B) + beta * C.
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
@@ -144,19 +154,22 @@ void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, const T* bias, 
       for (int64_t o = 0; o < K; ++o) y[r * K + o] = bias ? bias[o] : T(0);
     return;
   }
-  if (g.is_pointwise()) {
+  const int64_t IP = image_pixels(g);
+  if (g.is_pointwise()) {  // the input rows are the patch rows: one GEMM per image
     if (bias) fill_bias_rows(NP, K, bias, y);
-    gemm(false, true, NP, K, P, T(1), x, P, w, P, bias ? T(1) : T(0), y, K);
+    for (int64_t p0 = 0; p0 < NP; p0 += IP)
+      gemm(false, true, IP, K, P, T(1), x + p0 * P, P, w, P, bias ? T(1) : T(0), y + p0 * K, K);
     return;
   }
-  const int64_t B = block_rows(g);
-  for (int64_t p0 = 0; p0 < NP; p0 += B) {
-    const int64_t rows = std::min(B, NP - p0);
-    im2col_rows(g, x, p0, rows, workspace);
-    T* yb = y + p0 * K;
-    if (bias) fill_bias_rows(rows, K, bias, yb);
-    gemm(false, true, rows, K, P, T(1), workspace, P, w, P, bias ? T(1) : T(0), yb, K);
-  }
+  const int64_t B = std::min(block_rows(g), IP);
+  for (int64_t i0 = 0; i0 < NP; i0 += IP)
+    for (int64_t p0 = i0; p0 < i0 + IP; p0 += B) {
+      const int64_t rows = std::min(B, i0 + IP - p0);
+      im2col_rows(g, x, p0, rows, workspace);
+      T* yb = y + p0 * K;
+      if (bias) fill_bias_rows(rows, K, bias, yb);
+      gemm(false, true, rows, K, P, T(1), workspace, P, w, P, bias ? T(1) : T(0), yb, K);
+    }
 }
 
 template <typename T>

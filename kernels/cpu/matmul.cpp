@@ -37,6 +37,11 @@ void matmul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K, bool 
 }
 
 template <typename T>
+void matmul_per_row(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) {
+  for (int64_t r = 0; r < M; ++r) matmul<T>(a + r * K, b, c + r * N, 1, N, K, false, false);
+}
+
+template <typename T>
 void bias_add(const T* x, const T* b, T* y, int64_t rows, int64_t C) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * C;
@@ -80,6 +85,7 @@ void prelu_backward(const T* x, const T* alpha, const T* dy, T* dx, T* dalpha, i
 
 #define FACET_INSTANTIATE(T)                                                                             \
   template void matmul<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, bool, bool, T, T);          \
+  template void matmul_per_row<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);                    \
   template void bias_add<T>(const T*, const T*, T*, int64_t, int64_t);                                   \
   template void bias_grad<T>(const T*, T*, int64_t, int64_t);                                            \
   template void prelu<T>(const T*, const T*, T*, int64_t, int64_t);                                      \

@@ -14,6 +14,15 @@ template <typename T>
 void matmul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
             T alpha = T(1), T beta = T(0));
 
+// c[M, N] = a[M, K] * b[K, N] (row-major, dense), each row of c computed on its own: BLAS
+// libraries choose kernels, and with them the order of the K-sums, by the problem's size (e.g.
+// OpenBLAS's small-matrix kernels on AVX-512 CPUs), so one row's result would otherwise depend on
+// how many rows were multiplied with it. Dense layers use it in their forward so that a sample's
+// output never depends on its batch; weights are re-read per row, which costs little since a GEMM
+// with a batch-sized M is bound by reading the weights anyway.
+template <typename T>
+void matmul_per_row(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K);
+
 // y[r, c] = x[r, c] + b[c]. y may alias x.
 template <typename T>
 void bias_add(const T* x, const T* b, T* y, int64_t rows, int64_t C);
