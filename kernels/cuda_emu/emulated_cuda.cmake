@@ -25,10 +25,6 @@ function(facet_add_emulated_cuda target)
   target_include_directories(${target} PRIVATE ${FACET_CUDA_INCLUDE_DIRS})
   target_compile_options(${target} PRIVATE -include ${PROJECT_SOURCE_DIR}/kernels/cuda_emu/device_shim.h
                          -ffp-contract=off)
-  if(FACET_SANITIZE MATCHES "address")
-    # Boost.Context's ucontext fibers tell ASan about every stack switch.
-    target_compile_definitions(${target} PRIVATE BOOST_USE_ASAN BOOST_USE_UCONTEXT)
-  endif()
   target_link_libraries(${target} PRIVATE Boost::context Threads::Threads)
   # Resolve our own cuda*/cudnn*/cublas* functions inside the library, never against a real
   # libcudart that something else in the process loaded; and leave nothing undefined.

@@ -17,17 +17,8 @@
 #include "kernels/cuda_emu/emu_memory.h"
 #include "kernels/cuda_emu/emu_state.h"
 
-#if defined(BOOST_USE_UCONTEXT)
-// The sanitizer build uses Boost.Context's ucontext fibers (they tell ASan about each stack
-// switch). Debian's libboost_context is built for fcontext and lacks the one out-of-line function
-// that variant needs: the running fiber's record per thread, the thread's own context at first.
-namespace boost::context::detail {
-fiber_activation_record*& fiber_activation_record::current() noexcept {
-  thread_local fiber_activation_record main_context;
-  thread_local fiber_activation_record* current_record = &main_context;
-  return current_record;
-}
-}  // namespace boost::context::detail
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace facet::emu {
@@ -36,10 +27,27 @@ namespace ctx = boost::context;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kStackBytes = 512 * 1024;  // ASan's redzones make frames much larger
-#else
 constexpr size_t kStackBytes = 64 * 1024;
+
+// AddressSanitizer must be told of every switch between stacks (its fibre interface), or it takes
+// the fibres' frames for wild accesses. Boost.Context's fcontext switches are plain jumps, so the
+// scheduler annotates them itself: `to` names the stack being entered, `save` keeps the leaving
+// fibre's fake-stack state (null when that fibre ends). No-ops without ASan. (Boost's ucontext
+// fibres annotate too, but ASan's swapcontext interceptor clears the shadow of the whole target
+// stack at every switch, and a signal-mask system call comes with each: barrier-heavy kernels
+// ran an order of magnitude slower that way.)
+struct StackBounds {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+#if defined(__SANITIZE_ADDRESS__)
+void asan_start_switch(void** save, const StackBounds& to) { __sanitizer_start_switch_fiber(save, to.bottom, to.size); }
+void asan_finish_switch(void* saved, StackBounds* from) {
+  __sanitizer_finish_switch_fiber(saved, from ? &from->bottom : nullptr, from ? &from->size : nullptr);
+}
+#else
+void asan_start_switch(void**, const StackBounds&) {}
+void asan_finish_switch(void*, StackBounds*) {}
 #endif
 
 enum class ThreadState { Unstarted, Runnable, AtBarrier, AtWarp, Done };
@@ -66,6 +74,8 @@ struct Thread {
 // threads waits: then the loop passes to a new runner and this one ends with its thread.
 struct Runner {
   ctx::fiber scheduler;  // where to switch when the current thread waits
+  StackBounds scheduler_stack;  // the stack of the block's scheduler (the launching thread's)
+  StackBounds own_stack;
   bool passed_loop = false;
 };
 
@@ -78,6 +88,7 @@ struct Block {
   std::vector<Thread> t;
   std::vector<unsigned char> dynamic_shared;
   std::string failure;  // set when the block cannot go on (divergent barrier, bad shuffle)
+  bool abandoning = false;  // the waiting threads are being unwound (abandon_waiting_threads)
 };
 
 Block* g_block = nullptr;  // the block being run (launches are serialised by device_lock)
@@ -93,6 +104,17 @@ ctx::pooled_fixedsize_stack& stack_pool() {
   return *pool;
 }
 
+// The pool's stacks, handed to Boost.Context, with the bounds of the last one kept for ASan.
+struct BoundsKeepingStacks {
+  StackBounds* last;
+  ctx::stack_context allocate() {
+    ctx::stack_context sc = stack_pool().allocate();
+    *last = StackBounds{static_cast<const char*>(sc.sp) - sc.size, sc.size};
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept { stack_pool().deallocate(sc); }
+};
+
 void enter_thread(Block& b, int i) {
   b.current = i;
   const dim3& bd = b.launch->block;
@@ -101,18 +123,32 @@ void enter_thread(Block& b, int i) {
   threadIdx.z = static_cast<unsigned>(i / (bd.x * bd.y));
 }
 
+// Thrown in a waiting thread to unwind its frames when its block has failed; caught by its runner.
+// (Destroying the parked fibre would unwind it too, by an exception thrown on a stack switch the
+// scheduler cannot announce to ASan.)
+struct AbandonedThread {};
+
 // Switches from the current thread back to the block's scheduler until it is resumed.
 void wait_here(Block& b, ThreadState why) {
   Runner* r = b.runner;
   b.t[b.current].state = why;
   r->passed_loop = true;
+  void* fake_stack = nullptr;
+  asan_start_switch(&fake_stack, r->scheduler_stack);
   r->scheduler = std::move(r->scheduler).resume();
+  asan_finish_switch(fake_stack, nullptr);
   // resumed by run_block, which has set b.runner, b.current and threadIdx for this thread again
+  if (b.abandoning) throw AbandonedThread{};
 }
 
+// The bounds of the stack of the runner being made (read by step() as it enters it).
+StackBounds g_new_runner_stack;
+
 ctx::fiber make_runner(Block& b) {
-  return ctx::fiber(std::allocator_arg, stack_pool(), [&b](ctx::fiber&& scheduler) {
+  return ctx::fiber(std::allocator_arg, BoundsKeepingStacks{&g_new_runner_stack}, [&b](ctx::fiber&& scheduler) {
     Runner self;
+    asan_finish_switch(nullptr, &self.scheduler_stack);
+    self.own_stack = g_new_runner_stack;
     self.scheduler = std::move(scheduler);
     while (!self.passed_loop && b.next_unstarted < b.threads && b.failure.empty()) {
       const int i = b.next_unstarted++;
@@ -120,17 +156,26 @@ ctx::fiber make_runner(Block& b) {
       b.t[i].runner = &self;
       enter_thread(b, i);
       b.t[i].state = ThreadState::Runnable;
-      b.launch->run_thread(b.launch->closure);
+      try {
+        b.launch->run_thread(b.launch->closure);
+      } catch (const AbandonedThread&) {
+        b.t[b.current].state = ThreadState::Done;
+        break;
+      }
       b.t[b.current].state = ThreadState::Done;
     }
+    asan_start_switch(nullptr, self.scheduler_stack);  // this fibre ends
     return std::move(self.scheduler);
   });
 }
 
-// Resumes a fiber (a new runner or a waiting thread's) and files it under the thread it holds
-// when it next waits.
-void step(Block& b, ctx::fiber f) {
+// Resumes a fiber (a new runner or a waiting thread's, whose stack is `stack`) and files it
+// under the thread it holds when it next waits.
+void step(Block& b, ctx::fiber f, const StackBounds& stack) {
+  void* fake_stack = nullptr;
+  asan_start_switch(&fake_stack, stack);
   f = std::move(f).resume();
+  asan_finish_switch(fake_stack, nullptr);
   if (f) b.t[b.current].parked = std::move(f);
 }
 
@@ -139,7 +184,15 @@ void resume_thread(Block& b, int i) {
   b.t[i].state = ThreadState::Runnable;
   b.runner = b.t[i].runner;
   enter_thread(b, i);
-  step(b, std::move(f));
+  step(b, std::move(f), b.runner->own_stack);
+}
+
+// Unwinds every thread still waiting in a failed block, each on its own stack.
+void abandon_waiting_threads(Block& b) {
+  b.abandoning = true;
+  for (int i = 0; i < static_cast<int>(b.t.size()); ++i)
+    if (b.t[i].parked) resume_thread(b, i);
+  b.abandoning = false;
 }
 
 // Completes every warp collective whose named lanes have all arrived. Returns whether any did.
@@ -201,7 +254,8 @@ bool run_block(Block& b) {
     }
     if (!b.failure.empty()) return false;
     if (b.next_unstarted < b.threads) {
-      step(b, make_runner(b));
+      ctx::fiber runner = make_runner(b);  // (allocates its stack, which sets g_new_runner_stack)
+      step(b, std::move(runner), g_new_runner_stack);
       continue;
     }
     if (progressed) continue;
@@ -296,7 +350,8 @@ cudaError_t run_grid(const GridLaunch& l) {
         if (!run_block(b)) {
           const std::string why = "block (" + std::to_string(x) + "," + std::to_string(y) + "," + std::to_string(z) +
                                   "): " + b.failure;
-          b.t.clear();  // unwinds the waiting fibers
+          abandon_waiting_threads(b);
+          b.t.clear();
           g_block = nullptr;
           report_misuse("kernel " + where(l) + ", " + why);
           return set_sticky_error(cudaErrorLaunchFailure);
