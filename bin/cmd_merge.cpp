@@ -3,15 +3,14 @@
 // when it exists), then the flags given here (only the flags actually given override).
 // --save-settings writes the result, so a look tuned with --preview-frame can be kept and reused. Ctrl-C stops cleanly: PNG output resumes on the next run.
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 #include "bin/commands.h"
 #include "bin/given_option.h"
 #include "engine/core/error.h"
 #include "pipeline/merge/merge_stage.h"
+#include "pipeline/merge/merge_stage_settings.h"
 #include "pipeline/train/stop_signal.h"
 #include "pipeline/video/ffmpeg_log.h"
 
@@ -29,72 +28,36 @@ struct MergeArgs {
   bool cpu = false;
 };
 
-std::string quoted(const std::string& s) {
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "\"";
-}
-
-// The flags given on the command line as a settings patch (merge_stage_settings.h).
-std::string settings_patch(const MergeArgs& a) {
-  std::ostringstream j;
-  j << "{";
-  bool first = true;
-  auto put = [&](const char* key, const std::string& value) {
-    j << (first ? "" : ",") << quoted(key) << ":" << value;
-    first = false;
-  };
-  if (a.mode.given()) put("mode", quoted(a.mode.value));
-  if (a.mask_mode.given()) put("mask_mode", quoted(a.mask_mode.value));
-  if (a.color.given()) put("color_transfer_mode", quoted(a.color.value));
-  if (a.erode.given()) put("erode_mask_modifier", std::to_string(a.erode.value));
-  if (a.blur.given()) put("blur_mask_modifier", std::to_string(a.blur.value));
-  if (a.face_scale.given()) put("output_face_scale", std::to_string(a.face_scale.value));
-  if (a.motion_blur.given()) put("motion_blur_power", std::to_string(a.motion_blur.value));
-  if (a.hist_threshold.given()) put("hist_match_threshold", std::to_string(a.hist_threshold.value));
-  if (a.seed.given()) put("random_seed", std::to_string(a.seed.value));
-  if (a.smooth.given()) put("smooth_landmarks", std::to_string(a.smooth.value));
-  if (a.direction.given()) put("swap_direction", quoted(a.direction.value));
+// The flags given on the command line, for the merge stage to apply over its settings file.
+merge::MergeSettingsFlags settings_flags(const MergeArgs& a) {
+  merge::MergeSettingsFlags f;
+  f.mode = a.mode.get(), f.mask_mode = a.mask_mode.get(), f.color_transfer_mode = a.color.get();
+  f.erode_mask_modifier = a.erode.get(), f.blur_mask_modifier = a.blur.get();
+  f.output_face_scale = a.face_scale.get(), f.motion_blur_power = a.motion_blur.get();
+  f.hist_match_threshold = a.hist_threshold.get(), f.random_seed = a.seed.get();
+  f.smooth_landmarks = a.smooth.get(), f.swap_direction = a.direction.get();
   if (a.sharpen.given()) {  // MODE or MODE:AMOUNT
     const std::string& v = a.sharpen.value;
     const size_t colon = v.find(':');
-    put("sharpen_mode", quoted(v.substr(0, colon)));
+    f.sharpen_mode = v.substr(0, colon);
     if (colon != std::string::npos) {
       try {
-        put("blursharpen_amount", std::to_string(std::stoi(v.substr(colon + 1))));
+        f.blursharpen_amount = std::stoi(v.substr(colon + 1));
       } catch (const std::exception&) {
         throw Error("--sharpen " + v + ": the amount after ':' must be an integer (e.g. box:20)");
       }
     }
   }
-  if (a.sharpen_amount.given()) put("blursharpen_amount", std::to_string(a.sharpen_amount.value));
-  j << "}";
-  return j.str();
+  if (a.sharpen_amount.given()) f.blursharpen_amount = a.sharpen_amount.value;
+  return f;
 }
 
 int run(MergeArgs& a, Console& console) {
   merge::MergeStageOptions& o = a.opt;
-  // The settings kept beside the model (what `facet swap` merged with last) are the base when no
-  // --settings file is named, so a model carries its look with it.
-  std::string base = a.settings_file;
-  if (base.empty() && !o.model_dir.empty()) {
-    const std::string beside = o.model_dir + "/merge_settings.json";
-    if (std::ifstream(beside).good()) {
-      base = beside;
-      console.info("merge settings from " + beside + " (flags override them; --settings FILE to use another)");
-    }
-  }
-  merge::MergeStageSettings st = base.empty() ? merge::MergeStageSettings{} : merge::load_merge_stage_settings(base);
-  try {
-    st = merge::apply_settings_json(st, settings_patch(a));
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {  // the merger's own settings errors (std::invalid_argument)
-    throw Error(e.what());
-  }
+  const merge::MergeSettingsBase base = merge::load_merge_settings_base(a.settings_file, o.model_dir);
+  if (a.settings_file.empty() && !base.file.empty())
+    console.info("merge settings from " + base.file + " (flags override them; --settings FILE to use another)");
+  const merge::MergeStageSettings st = merge::apply_settings_flags(base.settings, settings_flags(a));
   o.settings = st;
   o.use_gpu = !a.cpu;
   o.mask_output = a.mask_video;

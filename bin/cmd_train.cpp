@@ -2,13 +2,18 @@
 // the command line stay unset, so a resumed model keeps what it was created with; a fixed option
 // that differs is refused by the trainer with a message naming it.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 #include "bin/commands.h"
 #include "bin/given_option.h"
 #include "engine/core/context.h"
 #include "pipeline/train/synthetic_faces.h"
+#include "pipeline/train/train_option_table.h"
 #include "pipeline/train/trainer.h"
 
 namespace facet::cli {
@@ -17,12 +22,8 @@ namespace {
 
 struct TrainArgs {
   std::string src, dst, model, pretrain_faces;
-  Given<std::string> preset, face_type, archi, optimizer, ct_mode;
-  Given<int> resolution, ae_dims, e_dims, d_dims, d_mask_dims, batch, backups;
-  Given<int64_t> iters, preview_every, status_every;
-  Given<uint64_t> seed;
-  Given<double> lr, autosave_min, random_hsv_power, face_style_power, bg_style_power;
-  Given<bool> lr_dropout, clipgrad, random_warp, src_flip, dst_flip, masked, eyes_mouth, augment, pretrain, uniform_yaw;
+  // One per row of pipeline/train/train_option_table.h: puts the option into the request when given.
+  std::vector<std::function<void(train::TrainRequest&)>> given_options;
   bool cpu = false, deterministic = false, dry_run = false, faces_on_host = false;
   int preview_count = 4;
   int synthetic = 0;
@@ -30,21 +31,31 @@ struct TrainArgs {
 
   train::TrainRequest request() const {
     train::TrainRequest r;
-    r.preset = preset.get(), r.face_type = face_type.get(), r.archi = archi.get(), r.optimizer = optimizer.get();
-    r.resolution = resolution.get(), r.ae_dims = ae_dims.get(), r.e_dims = e_dims.get(), r.d_dims = d_dims.get();
-    r.d_mask_dims = d_mask_dims.get(), r.seed = seed.get();
-    r.batch = batch.get(), r.backups = backups.get(), r.target_iter = iters.get();
-    r.preview_every = preview_every.get(), r.status_every = status_every.get();
-    r.lr = lr.get(), r.autosave_min = autosave_min.get();
-    r.lr_dropout = lr_dropout.get(), r.clipgrad = clipgrad.get(), r.random_warp = random_warp.get();
-    r.src_flip = src_flip.get(), r.dst_flip = dst_flip.get(), r.masked_training = masked.get();
-    r.eyes_mouth_prio = eyes_mouth.get(), r.augment = augment.get();
-    r.random_hsv_power = random_hsv_power.get(), r.ct_mode = ct_mode.get();
-    r.pretrain = pretrain.get(), r.uniform_yaw = uniform_yaw.get();
-    r.face_style_power = face_style_power.get(), r.bg_style_power = bg_style_power.get();
+    for (const auto& put : given_options) put(r);
     return r;
   }
 };
+
+// A flag for each model option of the table, bound to a value that remembers whether it was given;
+// --pretrain-faces, the face set --pretrain reads, follows --pretrain in the help.
+void add_model_options(CLI::App* s, TrainArgs& a) {
+  train::for_each_train_option([&](const auto& row) {
+    using T = typename std::decay_t<decltype(row)>::value_type;
+    auto given = std::make_shared<Given<T>>();
+    if constexpr (std::is_same_v<T, bool>) {
+      const std::string flag = row.flag;
+      given->opt = s->add_flag(flag + ",!--no-" + flag.substr(2), given->value, row.help);
+    } else {
+      given->opt = s->add_option(row.flag, given->value, row.help);
+    }
+    if (row.min && row.max) given->opt->check(CLI::Range(*row.min, *row.max));
+    if (!row.choices.empty())
+      given->opt->check(CLI::IsMember(std::vector<std::string>(row.choices.begin(), row.choices.end())));
+    a.given_options.push_back([given, member = row.requested](train::TrainRequest& r) { r.*member = given->get(); });
+    if (std::string(row.name) == "pretrain")
+      s->add_option("--pretrain-faces", a.pretrain_faces, "The generic face set both sides use while pretraining");
+  });
+}
 
 int dry_run(const TrainArgs& a, Console& console) {
   const Device device = (!a.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
@@ -70,57 +81,7 @@ Action add_train(CLI::App& app, Console& console) {
   s->add_option("--src", a->src, "Face set of the identity to put in (folder)");
   s->add_option("--dst", a->dst, "Face set of the faces to replace (folder)");
   s->add_option("--model", a->model, "Model folder (created if new, resumed if it holds a model)");
-  a->preset.opt = s->add_option("--preset", a->preset.value, "Network preset: tiny, quick96, saehd (default), df128");
-  a->resolution.opt = s->add_option("--resolution", a->resolution.value, "Face resolution (multiple of 16 / 32)");
-  a->face_type.opt = s->add_option("--face-type", a->face_type.value, "h, mf, f, wf or head");
-  a->archi.opt = s->add_option("--archi", a->archi.value, "df or liae, optionally -u/-d/-t (e.g. liae-ud)");
-  a->ae_dims.opt = s->add_option("--ae-dims", a->ae_dims.value, "Autoencoder bottleneck width");
-  a->e_dims.opt = s->add_option("--e-dims", a->e_dims.value, "Encoder width");
-  a->d_dims.opt = s->add_option("--d-dims", a->d_dims.value, "Decoder width");
-  a->d_mask_dims.opt = s->add_option("--d-mask-dims", a->d_mask_dims.value, "Mask decoder width");
-  a->optimizer.opt = s->add_option("--optimizer", a->optimizer.value, "adabelief (default), adam or rmsprop");
-  a->seed.opt = s->add_option("--seed", a->seed.value, "Random seed (fixed at creation; default random)");
-  a->batch.opt = s->add_option("--batch", a->batch.value, "Faces per side per iteration (default 8 GPU, 4 CPU)");
-  a->iters.opt = s->add_option("--iters", a->iters.value, "Target iteration: save and stop there (0 = never)");
-  a->lr.opt = s->add_option("--lr", a->lr.value, "Learning rate (default 5e-5)");
-  a->lr_dropout.opt = s->add_flag("--lr-dropout,!--no-lr-dropout", a->lr_dropout.value, "DFL learning-rate dropout");
-  a->clipgrad.opt = s->add_flag("--clipgrad,!--no-clipgrad", a->clipgrad.value, "Clip the gradient norm at 1");
-  a->random_warp.opt =
-      s->add_flag("--random-warp,!--no-random-warp", a->random_warp.value, "Random warp of the network input (default on)");
-  a->src_flip.opt = s->add_flag("--src-flip,!--no-src-flip", a->src_flip.value, "Random flips of src faces (default off)");
-  a->dst_flip.opt = s->add_flag("--dst-flip,!--no-dst-flip", a->dst_flip.value, "Random flips of dst faces (default on)");
-  a->masked.opt = s->add_flag("--masked-training,!--no-masked-training", a->masked.value,
-                              "Restrict the image loss to the face mask (default on)");
-  a->eyes_mouth.opt = s->add_flag("--eyes-mouth-prio,!--no-eyes-mouth-prio", a->eyes_mouth.value,
-                                  "Extra weight on eyes and mouth (default off)");
-  a->augment.opt = s->add_flag("--augment,!--no-augment", a->augment.value,
-                               "Augmentation (default on; off feeds un-augmented faces, for debugging)");
-  a->random_hsv_power.opt =
-      s->add_option("--random-hsv-power", a->random_hsv_power.value,
-                    "HSV jitter of the src network input, 0..0.3 (default 0 = off)")
-          ->check(CLI::Range(0.0, 0.3));
-  a->ct_mode.opt = s->add_option("--ct-mode", a->ct_mode.value,
-                                 "Colour transfer of src faces toward random dst faces: none (default) or rct")
-                       ->check(CLI::IsMember({"none", "rct"}));
-  a->face_style_power.opt =
-      s->add_option("--face-style-power", a->face_style_power.value,
-                    "Pull the swap's face colours toward the dst faces, 0..100 (DFL; default 0 = off; try 0.1-10)")
-          ->check(CLI::Range(0.0, 100.0));
-  a->bg_style_power.opt =
-      s->add_option("--bg-style-power", a->bg_style_power.value,
-                    "Pull the swap's background toward the dst faces', 0..100 (DFL; default 0 = off)")
-          ->check(CLI::Range(0.0, 100.0));
-  a->uniform_yaw.opt = s->add_flag("--uniform-yaw,!--no-uniform-yaw", a->uniform_yaw.value,
-                                   "Sample faces uniformly over 128 yaw bins, so profiles come up as often as "
-                                   "frontal faces (DFL uniform_yaw; default off, on while pretraining)");
-  a->pretrain.opt = s->add_flag("--pretrain,!--no-pretrain", a->pretrain.value,
-                                "DFL pretraining on one generic face set (--pretrain-faces); --no-pretrain ends it: "
-                                "inter re-initialised, iteration back to 0");
-  s->add_option("--pretrain-faces", a->pretrain_faces, "The generic face set both sides use while pretraining");
-  a->autosave_min.opt = s->add_option("--autosave-min", a->autosave_min.value, "Autosave every N minutes (default 25, 0 = off)");
-  a->backups.opt = s->add_option("--backups", a->backups.value, "Keep the last K backups (default 2, 0 = none)");
-  a->preview_every.opt = s->add_option("--preview-every", a->preview_every.value, "Preview grid every N iterations (default 200)");
-  a->status_every.opt = s->add_option("--status-every", a->status_every.value, "Status line every N iterations (default 10)");
+  add_model_options(s, *a);
   s->add_option("--preview-count", a->preview_count, "Faces per side in the preview")->capture_default_str();
   s->add_flag("--cpu", a->cpu, "Train on the CPU even when a GPU is present");
   s->add_flag("--deterministic", a->deterministic, "Bit-identical results run to run (and across resume)");

@@ -7,12 +7,10 @@
 
 #include "engine/core/error.h"
 #include "engine/ops/dispatch.h"
+#include "engine/cuda/mapped_host_allocator.h"  // defined in CUDA builds only: used in CUDA kernels of on_cuda
 #include "kernels/cpu/augment.h"
-#if FACET_HAS_CUDA
-#include "engine/cuda/mapped_host_allocator.h"
 #include "kernels/cuda/augment.h"
 #include "kernels/cuda/runtime.h"
-#endif
 
 namespace facet {
 
@@ -31,16 +29,9 @@ void ensure_bytes(Context& ctx, Tensor& t, size_t bytes, Device d) {
 }
 
 void copy_to_device(Context& ctx, void* dst, const void* src, size_t bytes, Device d) {
-  if (d.is_cpu()) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-  require_cuda_build("FaceBank");
-#if FACET_HAS_CUDA
-  cuda::memcpy_h2d(dst, src, bytes, cuda_stream(ctx));
-#else
-  (void)ctx;
-#endif
+  on_device(
+      ctx, "FaceBank", d, [&] { std::memcpy(dst, src, bytes); },
+      [&](auto stream) { cuda::memcpy_h2d(dst, src, bytes, stream); });
 }
 
 void check_mask(const char* what, const Tensor& m, int64_t N, int64_t S, Device d) {
@@ -103,26 +94,23 @@ FaceBank FaceBank::from_u8_mapped(Context& ctx, const uint8_t* bgr, int64_t coun
   check_u8_args(bgr, count, resolution, mask, eyes_mouth);
   const Device device = ctx.device();
   FACET_CHECK(device.is_cuda(), "FaceBank: mapped host memory serves a CUDA context, not ", device.str());
-  require_cuda_build("FaceBank::from_u8_mapped");
   FaceBank fb;
-#if FACET_HAS_CUDA
-  fb.count_ = count, fb.res_ = resolution, fb.device_ = device, fb.mapped_ = true;
-  // One allocator per bank: its stats are this bank's pinned bytes. The storages keep it alive.
-  auto alloc = std::make_shared<MappedHostAllocator>();
-  const size_t pixels = static_cast<size_t>(count * resolution * resolution);
-  fb.u8_ = make_storage(alloc, pixels * 3, device);
-  std::memcpy(fb.u8_->data, bgr, pixels * 3);  // the same address serves host writes and kernel reads
-  auto pin_mask = [&](const float* m) {
-    if (!m) return Tensor();
-    auto st = make_storage(alloc, pixels * sizeof(float), device);
-    std::memcpy(st->data, m, pixels * sizeof(float));
-    return tensor_on(std::move(st), {count, resolution, resolution, 1});
-  };
-  fb.mask_ = pin_mask(mask);
-  fb.eyes_mouth_ = pin_mask(eyes_mouth);
-#else
-  (void)bgr, (void)mask, (void)eyes_mouth;
-#endif
+  on_cuda(ctx, "FaceBank::from_u8_mapped", [&](auto) {
+    fb.count_ = count, fb.res_ = resolution, fb.device_ = device, fb.mapped_ = true;
+    // One allocator per bank: its stats are this bank's pinned bytes. The storages keep it alive.
+    auto alloc = std::make_shared<MappedHostAllocator>();
+    const size_t pixels = static_cast<size_t>(count * resolution * resolution);
+    fb.u8_ = make_storage(alloc, pixels * 3, device);
+    std::memcpy(fb.u8_->data, bgr, pixels * 3);  // the same address serves host writes and kernel reads
+    auto pin_mask = [&](const float* m) {
+      if (!m) return Tensor();
+      auto st = make_storage(alloc, pixels * sizeof(float), device);
+      std::memcpy(st->data, m, pixels * sizeof(float));
+      return tensor_on(std::move(st), {count, resolution, resolution, 1});
+    };
+    fb.mask_ = pin_mask(mask);
+    fb.eyes_mouth_ = pin_mask(eyes_mouth);
+  });
   return fb;
 }
 
@@ -196,13 +184,9 @@ void Augmenter::run(Context& ctx, const FaceBank& bank, const std::vector<int32_
       ct_idx_ = ct_indices;
   }
   const aug::GenConfig cfg = gen_config(opts_);
-  if (ctx.device().is_cpu()) {
-    cpu::augment_gen_params(seed, offset, B, cfg, params_host_.data());
-  } else {
-#if FACET_HAS_CUDA
-    cuda::augment_gen_params(seed, offset, B, cfg, params_dev_.data(), cuda_stream(ctx));
-#endif
-  }
+  on_device(
+      ctx, "augment", ctx.device(), [&] { cpu::augment_gen_params(seed, offset, B, cfg, params_host_.data()); },
+      [&](auto stream) { cuda::augment_gen_params(seed, offset, B, cfg, params_dev_.data(), stream); });
   execute(ctx, bank, indices, ct_bank, out);
 }
 
@@ -223,13 +207,11 @@ void Augmenter::run_with_params(Context& ctx, const FaceBank& bank, const std::v
               " dst indices, got ", ct_indices.size());
   prepare(ctx, bank, B, out);
   if (opts_.rct) ct_idx_ = ct_indices;
-  if (ctx.device().is_cpu()) {
-    params_host_ = params;
-  } else {
-#if FACET_HAS_CUDA
-    cuda::memcpy_h2d(params_dev_.data(), params.data(), params.size() * sizeof(aug::SampleParams), cuda_stream(ctx));
-#endif
-  }
+  on_device(
+      ctx, "augment", ctx.device(), [&] { params_host_ = params; },
+      [&](auto stream) {
+        cuda::memcpy_h2d(params_dev_.data(), params.data(), params.size() * sizeof(aug::SampleParams), stream);
+      });
   execute(ctx, bank, indices, ct_bank, out);
 }
 
@@ -245,34 +227,34 @@ void Augmenter::execute(Context& ctx, const FaceBank& bank, const std::vector<in
   }
   const float* mask = bank.mask_data();
   const float* em = bank.eyes_mouth_data();
-  if (ctx.device().is_cpu()) {
-    if (opts_.rct)
-      cpu::augment_rct_stats(bank.image_data(), bank.is_u8(), S, idx, ct_bank->image_data(), ct_bank->is_u8(),
-                             ct_bank->resolution(), ct_idx_.data(), B, w, stats_host_.data());
-    cpu_dispatch("augment", opts_.output_dtype, [&](auto tag) {
-      using T = decltype(tag);
-      cpu::augment_images<T>(bank.image_data(), bank.is_u8(), S, idx, params_host_.data(),
-                             opts_.rct ? stats_host_.data() : nullptr, B, w, out.warped.data_as<T>(),
-                             out.target.data_as<T>());
-      if (mask)
-        cpu::augment_masks<T>(mask, em, S, idx, params_host_.data(), B, w, out.mask.data_as<T>(),
-                              em ? out.eyes_mouth.data_as<T>() : nullptr);
-    });
-  } else {
-    require_cuda_build("augment");
-#if FACET_HAS_CUDA
-    void* stream = cuda_stream(ctx);
-    const DType dt = opts_.output_dtype;
-    if (opts_.rct)
-      cuda::augment_rct_stats(bank.image_data(), bank.is_u8(), S, idx, ct_bank->image_data(), ct_bank->is_u8(),
-                              ct_bank->resolution(), ct_idx_.data(), B, w, stats_dev_.data(), stream);
-    cuda::augment_images(dt, bank.image_data(), bank.is_u8(), S, idx, params_dev_.data(),
-                         opts_.rct ? stats_dev_.data() : nullptr, B, w, out.warped.data(), out.target.data(), stream);
-    if (mask)
-      cuda::augment_masks(dt, mask, em, S, idx, params_dev_.data(), B, w, out.mask.data(),
-                          em ? out.eyes_mouth.data() : nullptr, stream);
-#endif
-  }
+  on_device(
+      ctx, "augment", ctx.device(),
+      [&] {
+        if (opts_.rct)
+          cpu::augment_rct_stats(bank.image_data(), bank.is_u8(), S, idx, ct_bank->image_data(), ct_bank->is_u8(),
+                                 ct_bank->resolution(), ct_idx_.data(), B, w, stats_host_.data());
+        cpu_dispatch("augment", opts_.output_dtype, [&](auto tag) {
+          using T = decltype(tag);
+          cpu::augment_images<T>(bank.image_data(), bank.is_u8(), S, idx, params_host_.data(),
+                                 opts_.rct ? stats_host_.data() : nullptr, B, w, out.warped.data_as<T>(),
+                                 out.target.data_as<T>());
+          if (mask)
+            cpu::augment_masks<T>(mask, em, S, idx, params_host_.data(), B, w, out.mask.data_as<T>(),
+                                  em ? out.eyes_mouth.data_as<T>() : nullptr);
+        });
+      },
+      [&](auto stream) {
+        const DType dt = opts_.output_dtype;
+        if (opts_.rct)
+          cuda::augment_rct_stats(bank.image_data(), bank.is_u8(), S, idx, ct_bank->image_data(), ct_bank->is_u8(),
+                                  ct_bank->resolution(), ct_idx_.data(), B, w, stats_dev_.data(), stream);
+        cuda::augment_images(dt, bank.image_data(), bank.is_u8(), S, idx, params_dev_.data(),
+                             opts_.rct ? stats_dev_.data() : nullptr, B, w, out.warped.data(), out.target.data(),
+                             stream);
+        if (mask)
+          cuda::augment_masks(dt, mask, em, S, idx, params_dev_.data(), B, w, out.mask.data(),
+                              em ? out.eyes_mouth.data() : nullptr, stream);
+      });
   last_batch_ = B;
 }
 
@@ -281,9 +263,9 @@ std::vector<aug::SampleParams> Augmenter::last_params(Context& ctx) const {
     return std::vector<aug::SampleParams>(params_host_.begin(),
                                           params_host_.begin() + std::min<size_t>(params_host_.size(), last_batch_));
   std::vector<aug::SampleParams> p(static_cast<size_t>(last_batch_));
-#if FACET_HAS_CUDA
-  cuda::memcpy_d2h(p.data(), params_dev_.data(), p.size() * sizeof(aug::SampleParams), cuda_stream(ctx));
-#endif
+  on_cuda(ctx, "augment", [&](auto stream) {
+    cuda::memcpy_d2h(p.data(), params_dev_.data(), p.size() * sizeof(aug::SampleParams), stream);
+  });
   return p;
 }
 

@@ -1,13 +1,11 @@
-// Engine op over kernels/{cpu,cuda}/blur.h: validate -> allocate -> dispatch -> record backward.
+// Gaussian blur over its primitive in engine/ops/backend.h: validate -> allocate -> run -> record.
 // The blur is linear and self-adjoint (symmetric kernel, zero padding), so its backward is itself.
 #include "engine/ops/blur.h"
 
 #include "engine/autograd/tape.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/blur.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/blur.h"
-#endif
+#include "engine/core/error.h"
+#include "engine/ops/backend.h"
+#include "kernels/cpu/blur.h"  // gaussian_blur_kernel_size
 
 namespace facet {
 
@@ -15,20 +13,7 @@ namespace {
 
 Tensor blur_raw(Context& ctx, const Tensor& x, double sigma, int64_t ks) {
   Tensor y = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-  const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
-  if (x.device().is_cpu()) {
-    cpu_dispatch("gaussian_blur", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::gaussian_blur<T>(x.data_as<T>(), y.data_as<T>(), N, H, W, C, sigma, ks);
-    });
-  } else {
-    require_cuda_build("gaussian_blur");
-#if FACET_HAS_CUDA
-    size_t bytes = cuda::gaussian_blur_workspace_bytes(N, H, W, C, ks);
-    Tensor ws = Tensor::empty(ctx, {static_cast<int64_t>((bytes + 3) / 4)}, DType::F32, x.device());
-    cuda::gaussian_blur(x.dtype(), x.data(), y.data(), ws.data(), N, H, W, C, sigma, ks, cuda_stream(ctx));
-#endif
-  }
+  backend::gaussian_blur(ctx, x, y, sigma, ks);
   return y;
 }
 

@@ -1,13 +1,12 @@
+// Elementwise ops, broadcasting and reductions over the elementwise primitives of
+// engine/ops/backend.h: validate -> allocate -> run -> record the backward.
 #include "engine/ops/elementwise.h"
 
 #include <algorithm>
 
 #include "engine/autograd/tape.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/elementwise.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/elementwise.h"
-#endif
+#include "engine/core/error.h"
+#include "engine/ops/backend.h"
 
 namespace facet {
 
@@ -15,32 +14,11 @@ namespace {
 
 Tensor unary(Context& ctx, const char* name, UnaryOp op, const Tensor& x, double alpha) {
   Tensor y = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch(name, x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::unary_forward<T>(op, x.data_as<T>(), y.data_as<T>(), x.numel(), static_cast<T>(alpha));
-    });
-  } else {
-    require_cuda_build(name);
-#if FACET_HAS_CUDA
-    cuda::unary_forward(x.dtype(), op, x.data(), y.data(), x.numel(), static_cast<float>(alpha), cuda_stream(ctx));
-#endif
-  }
+  backend::unary_forward(ctx, name, op, x, y, alpha);
   if (needs_grad(ctx, {&x})) {
     record(ctx, name, y, {x}, [&ctx, op, x, y, alpha, name](const Tensor& gy) -> std::vector<Tensor> {
       Tensor gx = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-      if (x.device().is_cpu()) {
-        cpu_dispatch(name, x.dtype(), [&](auto t) {
-          using T = decltype(t);
-          cpu::unary_backward<T>(op, x.data_as<T>(), y.data_as<T>(), gy.data_as<T>(), gx.data_as<T>(), x.numel(),
-                                 static_cast<T>(alpha));
-        });
-      } else {
-#if FACET_HAS_CUDA
-        cuda::unary_backward(x.dtype(), op, x.data(), y.data(), gy.data(), gx.data(), x.numel(),
-                             static_cast<float>(alpha), cuda_stream(ctx));
-#endif
-      }
+      backend::unary_backward(ctx, name, op, x, y, gy, gx, alpha);
       return {gx};
     });
   }
@@ -72,17 +50,7 @@ Tensor binary_raw(Context& ctx, const char* name, BinaryOp op, const Tensor& a, 
   FACET_CHECK(out.size() <= static_cast<size_t>(kMaxRank), name, ": rank above ", kMaxRank);
   Tensor y = Tensor::empty(ctx, out, a.dtype(), a.device());
   BroadcastGeom g = make_broadcast(out, a.shape(), b.shape());
-  if (a.device().is_cpu()) {
-    cpu_dispatch(name, a.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::binary_forward<T>(op, a.data_as<T>(), b.data_as<T>(), y.data_as<T>(), g);
-    });
-  } else {
-    require_cuda_build(name);
-#if FACET_HAS_CUDA
-    cuda::binary_forward(a.dtype(), op, a.data(), b.data(), y.data(), g, cuda_stream(ctx));
-#endif
-  }
+  backend::binary_forward(ctx, name, op, a, b, y, g);
   return y;
 }
 
@@ -113,17 +81,7 @@ Tensor reduce_raw(Context& ctx, const Tensor& x, const std::vector<bool>& reduce
   FACET_CHECK(x.rank() <= kMaxRank, "sum: rank above ", kMaxRank);
   ReduceGeom g = make_reduce(x.shape(), reduced);
   Tensor y = Tensor::empty(ctx, out_shape, x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("sum", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::reduce_sum<T>(x.data_as<T>(), y.data_as<T>(), g, static_cast<T>(scale));
-    });
-  } else {
-    require_cuda_build("sum");
-#if FACET_HAS_CUDA
-    cuda::reduce_sum(x.dtype(), x.data(), y.data(), g, static_cast<float>(scale), cuda_stream(ctx));
-#endif
-  }
+  backend::reduce_sum(ctx, "sum", x, y, g, scale);
   return y;
 }
 
@@ -224,16 +182,7 @@ Tensor sum_to(Context& ctx, const Tensor& g, const Shape& shape) {
 void axpy_(Context& ctx, double alpha, const Tensor& x, Tensor& y) {
   check_same_device_dtype("axpy_", x, y);
   FACET_CHECK(x.numel() == y.numel(), "axpy_: sizes ", shape_str(x.shape()), " and ", shape_str(y.shape()));
-  if (x.device().is_cpu()) {
-    cpu_dispatch("axpy_", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::axpy<T>(static_cast<T>(alpha), x.data_as<T>(), y.data_as<T>(), x.numel());
-    });
-  } else {
-#if FACET_HAS_CUDA
-    cuda::axpy(x.dtype(), static_cast<float>(alpha), x.data(), y.data(), x.numel(), cuda_stream(ctx));
-#endif
-  }
+  backend::axpy(ctx, "axpy_", alpha, x, y);
 }
 
 Tensor add(Context& ctx, const Tensor& a, const Tensor& b) { return binary(ctx, "add", BinaryOp::Add, a, b); }

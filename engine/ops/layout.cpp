@@ -1,16 +1,13 @@
-// Data-movement ops over kernels/{cpu,cuda}/layout.h. Each forward has a "raw" helper (not
-// recorded) that the backward of its dual reuses: pixel_shuffle <-> space_to_depth, pad <-> slice,
-// concat <-> split, permute <-> inverse permute, so every backward is one kernel launch.
+// Data-movement ops over the layout primitives of engine/ops/backend.h. Each forward has a "raw"
+// helper (not recorded) that the backward of its dual reuses: pixel_shuffle <-> space_to_depth, pad
+// <-> slice, concat <-> split, permute <-> inverse permute, so every backward is one kernel launch.
 #include "engine/ops/layout.h"
 
 #include <algorithm>
 
 #include "engine/autograd/tape.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/layout.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/layout.h"
-#endif
+#include "engine/core/error.h"
+#include "engine/ops/backend.h"
 
 namespace facet {
 
@@ -18,48 +15,19 @@ namespace {
 
 // --- raw (unrecorded) kernels -------------------------------------------------------------------
 
-// to_space: x [N,H,W,C*r*r] -> y [N,H*r,W*r,C]; otherwise the inverse. H, W low-res; C high-res channels.
-void shuffle_into(Context& ctx, bool to_space, const Tensor& x, Tensor& y, int64_t N, int64_t H, int64_t W,
-                  int64_t C, int64_t r) {
-  const char* name = to_space ? "pixel_shuffle" : "space_to_depth";
-  if (x.device().is_cpu()) {
-    cpu_dispatch(name, x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      if (to_space) cpu::pixel_shuffle<T>(x.data_as<T>(), y.data_as<T>(), N, H, W, C, r);
-      else cpu::space_to_depth<T>(x.data_as<T>(), y.data_as<T>(), N, H, W, C, r);
-    });
-  } else {
-    require_cuda_build(name);
-#if FACET_HAS_CUDA
-    if (to_space) cuda::pixel_shuffle(x.dtype(), x.data(), y.data(), N, H, W, C, r, cuda_stream(ctx));
-    else cuda::space_to_depth(x.dtype(), x.data(), y.data(), N, H, W, C, r, cuda_stream(ctx));
-#endif
-  }
-}
-
 Tensor shuffle_raw(Context& ctx, bool to_space, const Tensor& x, int64_t r) {
   const int64_t N = x.dim(0);
   Tensor y;
   if (to_space) {
     const int64_t H = x.dim(1), W = x.dim(2), C = x.dim(3) / (r * r);
     y = Tensor::empty(ctx, {N, H * r, W * r, C}, x.dtype(), x.device());
-    shuffle_into(ctx, true, x, y, N, H, W, C, r);
+    backend::shuffle(ctx, true, x, y, N, H, W, C, r);
   } else {
     const int64_t H = x.dim(1) / r, W = x.dim(2) / r, C = x.dim(3);
     y = Tensor::empty(ctx, {N, H, W, C * r * r}, x.dtype(), x.device());
-    shuffle_into(ctx, false, x, y, N, H, W, C, r);
+    backend::shuffle(ctx, false, x, y, N, H, W, C, r);
   }
   return y;
-}
-
-void check_cuda_rank(const char* op, const Tensor& x) {
-#if FACET_HAS_CUDA
-  FACET_CHECK(x.device().is_cpu() || x.rank() <= cuda::kLayoutMaxRank, op, ": CUDA takes at most ",
-              cuda::kLayoutMaxRank, " axes, got ", shape_str(x.shape()));
-#else
-  (void)op;
-  (void)x;
-#endif
 }
 
 Tensor pad_raw(Context& ctx, const Tensor& x, const std::vector<int64_t>& before, const std::vector<int64_t>& after,
@@ -67,36 +35,13 @@ Tensor pad_raw(Context& ctx, const Tensor& x, const std::vector<int64_t>& before
   Shape out = x.shape();
   for (int a = 0; a < x.rank(); ++a) out[a] += before[a] + after[a];
   Tensor y = Tensor::empty(ctx, out, x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("pad", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::pad<T>(x.data_as<T>(), y.data_as<T>(), x.rank(), x.shape().data(), before.data(), after.data(),
-                  static_cast<T>(value));
-    });
-  } else {
-    require_cuda_build("pad");
-#if FACET_HAS_CUDA
-    cuda::pad(x.dtype(), x.data(), y.data(), x.rank(), x.shape().data(), before.data(), after.data(), value,
-              cuda_stream(ctx));
-#endif
-  }
+  backend::pad(ctx, x, y, before, after, value);
   return y;
 }
 
 Tensor slice_raw(Context& ctx, const Tensor& x, const std::vector<int64_t>& begin, const Shape& out) {
   Tensor y = Tensor::empty(ctx, out, x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("slice", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::slice<T>(x.data_as<T>(), y.data_as<T>(), x.rank(), x.shape().data(), begin.data(), out.data());
-    });
-  } else {
-    require_cuda_build("slice");
-#if FACET_HAS_CUDA
-    cuda::slice(x.dtype(), x.data(), y.data(), x.rank(), x.shape().data(), begin.data(), out.data(),
-                cuda_stream(ctx));
-#endif
-  }
+  backend::slice(ctx, x, y, begin);
   return y;
 }
 
@@ -104,17 +49,7 @@ Tensor permute_raw(Context& ctx, const Tensor& x, const std::vector<int>& perm) 
   Shape out(perm.size());
   for (size_t a = 0; a < perm.size(); ++a) out[a] = x.dim(perm[a]);
   Tensor y = Tensor::empty(ctx, out, x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("permute", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::permute<T>(x.data_as<T>(), y.data_as<T>(), x.rank(), x.shape().data(), perm.data());
-    });
-  } else {
-    require_cuda_build("permute");
-#if FACET_HAS_CUDA
-    cuda::permute(x.dtype(), x.data(), y.data(), x.rank(), x.shape().data(), perm.data(), cuda_stream(ctx));
-#endif
-  }
+  backend::permute(ctx, x, y, perm);
   return y;
 }
 
@@ -164,30 +99,11 @@ Tensor pixel_norm(Context& ctx, const Tensor& x, double eps) {
   FACET_CHECK(x.rank() >= 1, "pixel_norm: needs a leading sample axis, got a scalar");
   const int64_t N = x.dim(0), D = N ? x.numel() / N : 0;
   Tensor y = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("pixel_norm", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::pixel_norm<T>(x.data_as<T>(), y.data_as<T>(), N, D, eps);
-    });
-  } else {
-    require_cuda_build("pixel_norm");
-#if FACET_HAS_CUDA
-    cuda::pixel_norm(x.dtype(), x.data(), y.data(), N, D, eps, cuda_stream(ctx));
-#endif
-  }
+  backend::pixel_norm_forward(ctx, x, y, N, D, eps);
   if (needs_grad(ctx, {&x})) {
     record(ctx, "pixel_norm", y, {x}, [&ctx, x, N, D, eps](const Tensor& gy) -> std::vector<Tensor> {
       Tensor gx = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-      if (x.device().is_cpu()) {
-        cpu_dispatch("pixel_norm", x.dtype(), [&](auto t) {
-          using T = decltype(t);
-          cpu::pixel_norm_backward<T>(x.data_as<T>(), gy.data_as<T>(), gx.data_as<T>(), N, D, eps);
-        });
-      } else {
-#if FACET_HAS_CUDA
-        cuda::pixel_norm_backward(x.dtype(), x.data(), gy.data(), gx.data(), N, D, eps, cuda_stream(ctx));
-#endif
-      }
+      backend::pixel_norm_backward(ctx, x, gy, gx, N, D, eps);
       return {gx};
     });
   }
@@ -204,7 +120,7 @@ Tensor pad(Context& ctx, const Tensor& x, const std::vector<int64_t>& before, co
   for (int a = 0; a < x.rank(); ++a)
     FACET_CHECK(before[a] >= 0 && after[a] >= 0, "pad: negative padding on axis ", a, " (", before[a], ", ",
                 after[a], "); use slice to crop");
-  check_cuda_rank("pad", x);
+  backend::check_layout_rank("pad", x);
   Tensor y = pad_raw(ctx, x, before, after, value);
   if (needs_grad(ctx, {&x})) {
     const Shape xs = x.shape();
@@ -225,7 +141,7 @@ Tensor slice(Context& ctx, const Tensor& x, const std::vector<int64_t>& begin, c
                 ") on axis ", a, " is outside ", shape_str(x.shape()));
     out[a] = end[a] - begin[a];
   }
-  check_cuda_rank("slice", x);
+  backend::check_layout_rank("slice", x);
   Tensor y = slice_raw(ctx, x, begin, out);
   if (needs_grad(ctx, {&x})) {
     std::vector<int64_t> after(begin.size());
@@ -272,21 +188,7 @@ Tensor concat(Context& ctx, const std::vector<Tensor>& xs, int axis) {
   concat_geometry(out, ax, &outer, &inner);
   Tensor y = Tensor::empty(ctx, out, x0.dtype(), x0.device());
   const int n = static_cast<int>(xs.size());
-  if (x0.device().is_cpu()) {
-    cpu_dispatch("concat", x0.dtype(), [&](auto t) {
-      using T = decltype(t);
-      std::vector<const T*> ptrs;
-      for (const Tensor& x : xs) ptrs.push_back(x.data_as<T>());
-      cpu::concat<T>(ptrs.data(), sizes.data(), n, y.data_as<T>(), outer, inner);
-    });
-  } else {
-    require_cuda_build("concat");
-#if FACET_HAS_CUDA
-    std::vector<const void*> ptrs;
-    for (const Tensor& x : xs) ptrs.push_back(x.data());
-    cuda::concat(x0.dtype(), ptrs.data(), sizes.data(), n, y.data(), outer, inner, cuda_stream(ctx));
-#endif
-  }
+  backend::concat(ctx, xs, sizes, y, outer, inner);
   bool any = false;
   for (const Tensor& x : xs) any = any || (ctx.grad_enabled() && x.requires_grad());
   if (any) {
@@ -301,20 +203,7 @@ Tensor concat(Context& ctx, const std::vector<Tensor>& xs, int axis) {
              std::vector<Tensor> gs(static_cast<size_t>(n));
              for (int k = 0; k < n; ++k)
                if (wants[k]) gs[k] = Tensor::empty(ctx, shapes[k], gy.dtype(), gy.device());
-             if (gy.device().is_cpu()) {
-               cpu_dispatch("concat", gy.dtype(), [&](auto t) {
-                 using T = decltype(t);
-                 std::vector<T*> ptrs;
-                 for (const Tensor& g : gs) ptrs.push_back(g.defined() ? g.data_as<T>() : nullptr);
-                 cpu::split<T>(gy.data_as<T>(), ptrs.data(), sizes.data(), n, outer, inner);
-               });
-             } else {
-#if FACET_HAS_CUDA
-               std::vector<void*> ptrs;
-               for (const Tensor& g : gs) ptrs.push_back(g.defined() ? g.data() : nullptr);
-               cuda::split(gy.dtype(), gy.data(), ptrs.data(), sizes.data(), n, outer, inner, cuda_stream(ctx));
-#endif
-             }
+             backend::split(ctx, gy, gs, sizes, outer, inner);
              return gs;
            });
   }
@@ -365,7 +254,7 @@ Tensor permute(Context& ctx, const Tensor& x, const std::vector<int>& perm) {
     }(), "} is not a permutation of the axes of ", shape_str(x.shape()));
     inv[p[a]] = a;
   }
-  check_cuda_rank("permute", x);
+  backend::check_layout_rank("permute", x);
   Tensor y = permute_raw(ctx, x, p);
   if (needs_grad(ctx, {&x})) {
     record(ctx, "permute", y, {x}, [&ctx, inv](const Tensor& gy) -> std::vector<Tensor> {

@@ -1,4 +1,4 @@
-// Engine ops over kernels/{cpu,cuda}/losses.h: validate -> allocate -> dispatch -> record backward.
+// Loss ops over the loss primitives of engine/ops/backend.h: validate -> allocate -> run -> record.
 // The backward recomputes what it needs from the saved inputs (DSSIM's window statistics are cheap
 // to redo and expensive to keep) and skips the gradient of an input that needs none.
 #include "engine/ops/losses.h"
@@ -6,47 +6,16 @@
 #include "engine/autograd/tape.h"
 #include "engine/ops/blur.h"
 #include "engine/ops/elementwise.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/losses.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/losses.h"
-#endif
+#include "engine/core/error.h"
+#include "engine/ops/backend.h"
 
 namespace facet {
 
 namespace {
 
-#if FACET_HAS_CUDA
-Tensor workspace(Context& ctx, size_t bytes, Device dev) {
-  return Tensor::empty(ctx, {static_cast<int64_t>((bytes + 3) / 4)}, DType::F32, dev);
-}
-#endif
-
-// ---- DSSIM ----
-
-void dssim_grads(Context& ctx, const Tensor& a, const Tensor& b, int64_t fs, double sigma, const Tensor& gy,
-                 Tensor* ga, Tensor* gb) {
-  const int64_t N = a.dim(0), H = a.dim(1), W = a.dim(2), C = a.dim(3);
-  if (ga) *ga = Tensor::empty(ctx, a.shape(), a.dtype(), a.device());
-  if (gb) *gb = Tensor::empty(ctx, b.shape(), b.dtype(), b.device());
-  if (a.device().is_cpu()) {
-    cpu_dispatch("dssim", a.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::dssim_backward<T>(a.data_as<T>(), b.data_as<T>(), N, H, W, C, fs, sigma, gy.data_as<T>(),
-                             ga ? ga->data_as<T>() : nullptr, gb ? gb->data_as<T>() : nullptr);
-    });
-  } else {
-#if FACET_HAS_CUDA
-    Tensor ws = workspace(ctx, cuda::dssim_workspace_bytes(N, H, W, C, fs), a.device());
-    cuda::dssim_backward(a.dtype(), a.data(), b.data(), N, H, W, C, fs, sigma, gy.data(), ga ? ga->data() : nullptr,
-                         gb ? gb->data() : nullptr, ws.data(), cuda_stream(ctx));
-#endif
-  }
-}
-
 // ---- MSE / L1 ----
 
-enum class Kind { Mse, L1 };
+using Kind = backend::PointwiseLoss;
 
 // The mask's channel count for the kernels: 0 (none), 1 (broadcast over the last axis) or C.
 int64_t mask_channels(const char* op, const Tensor& a, const Tensor& mask) {
@@ -69,43 +38,14 @@ Tensor pointwise_loss(Context& ctx, Kind kind, const Tensor& a, const Tensor& b,
               " differ");
   FACET_CHECK(a.rank() >= 1 && a.dim(0) > 0, name, ": expected a batch [N, ...], got ", shape_str(a.shape()));
   const int64_t mask_c = mask_channels(name, a, mask);
-  const int64_t N = a.dim(0), M = a.numel() / N, C = a.rank() >= 2 ? a.dim(-1) : 1;
-  const void* mp = mask.defined() ? mask.data() : nullptr;
-  Tensor y = Tensor::empty(ctx, {N}, a.dtype(), a.device());
-  if (a.device().is_cpu()) {
-    cpu_dispatch(name, a.dtype(), [&](auto t) {
-      using T = decltype(t);
-      auto f = kind == Kind::Mse ? cpu::mse_forward<T> : cpu::l1_forward<T>;
-      f(a.data_as<T>(), b.data_as<T>(), static_cast<const T*>(mp), N, M, C, mask_c, y.data_as<T>());
-    });
-  } else {
-    require_cuda_build(name);
-#if FACET_HAS_CUDA
-    Tensor ws = workspace(ctx, cuda::loss_workspace_bytes(N, M), a.device());
-    auto f = kind == Kind::Mse ? cuda::mse_forward : cuda::l1_forward;
-    f(a.dtype(), a.data(), b.data(), mp, N, M, C, mask_c, y.data(), ws.data(), cuda_stream(ctx));
-#endif
-  }
+  Tensor y = Tensor::empty(ctx, {a.dim(0)}, a.dtype(), a.device());
+  backend::pointwise_loss_forward(ctx, name, kind, a, b, mask, mask_c, y);
   if (needs_grad(ctx, {&a, &b})) {
-    record(ctx, name, y, {a, b}, [&ctx, kind, name, a, b, mask, N, M, C, mask_c](const Tensor& gy) -> std::vector<Tensor> {
+    record(ctx, name, y, {a, b}, [&ctx, kind, name, a, b, mask, mask_c](const Tensor& gy) -> std::vector<Tensor> {
       Tensor ga, gb;
       if (a.requires_grad()) ga = Tensor::empty(ctx, a.shape(), a.dtype(), a.device());
       if (b.requires_grad()) gb = Tensor::empty(ctx, b.shape(), b.dtype(), b.device());
-      const void* mp = mask.defined() ? mask.data() : nullptr;
-      if (a.device().is_cpu()) {
-        cpu_dispatch(name, a.dtype(), [&](auto t) {
-          using T = decltype(t);
-          auto f = kind == Kind::Mse ? cpu::mse_backward<T> : cpu::l1_backward<T>;
-          f(a.data_as<T>(), b.data_as<T>(), static_cast<const T*>(mp), N, M, C, mask_c, gy.data_as<T>(),
-            ga.defined() ? ga.data_as<T>() : nullptr, gb.defined() ? gb.data_as<T>() : nullptr);
-        });
-      } else {
-#if FACET_HAS_CUDA
-        auto f = kind == Kind::Mse ? cuda::mse_backward : cuda::l1_backward;
-        f(a.dtype(), a.data(), b.data(), mp, N, M, C, mask_c, gy.data(), ga.defined() ? ga.data() : nullptr,
-          gb.defined() ? gb.data() : nullptr, cuda_stream(ctx));
-#endif
-      }
+      backend::pointwise_loss_backward(ctx, name, kind, a, b, mask, mask_c, gy, ga, gb);
       return {ga, gb};
     });
   }
@@ -125,25 +65,15 @@ Tensor dssim(Context& ctx, const Tensor& a, const Tensor& b, int filter_size, do
   FACET_CHECK(filter_size <= a.dim(1) && filter_size <= a.dim(2), "dssim: filter_size ", filter_size,
               " is larger than the ", a.dim(1), "x", a.dim(2), " image (VALID filtering needs fs <= H and fs <= W)");
   FACET_CHECK(sigma > 0.0, "dssim: sigma must be positive, got ", sigma);
-  const int64_t N = a.dim(0), H = a.dim(1), W = a.dim(2), C = a.dim(3), fs = filter_size;
-  Tensor y = Tensor::empty(ctx, {N}, a.dtype(), a.device());
-  if (a.device().is_cpu()) {
-    cpu_dispatch("dssim", a.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::dssim_forward<T>(a.data_as<T>(), b.data_as<T>(), N, H, W, C, fs, sigma, nullptr, y.data_as<T>());
-    });
-  } else {
-    require_cuda_build("dssim");
-#if FACET_HAS_CUDA
-    Tensor ws = workspace(ctx, cuda::dssim_workspace_bytes(N, H, W, C, fs), a.device());
-    cuda::dssim_forward(a.dtype(), a.data(), b.data(), N, H, W, C, fs, sigma, nullptr, y.data(), ws.data(),
-                        cuda_stream(ctx));
-#endif
-  }
+  const int64_t fs = filter_size;
+  Tensor y = Tensor::empty(ctx, {a.dim(0)}, a.dtype(), a.device());
+  backend::dssim_forward(ctx, a, b, fs, sigma, y);
   if (needs_grad(ctx, {&a, &b})) {
     record(ctx, "dssim", y, {a, b}, [&ctx, a, b, fs, sigma](const Tensor& gy) -> std::vector<Tensor> {
       Tensor ga, gb;
-      dssim_grads(ctx, a, b, fs, sigma, gy, a.requires_grad() ? &ga : nullptr, b.requires_grad() ? &gb : nullptr);
+      if (a.requires_grad()) ga = Tensor::empty(ctx, a.shape(), a.dtype(), a.device());
+      if (b.requires_grad()) gb = Tensor::empty(ctx, b.shape(), b.dtype(), b.device());
+      backend::dssim_backward(ctx, a, b, fs, sigma, gy, ga, gb);
       return {ga, gb};
     });
   }

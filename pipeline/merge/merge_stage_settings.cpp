@@ -2,6 +2,7 @@
 // validated by merge_settings_from_json, so there is one place that knows their names and ranges.
 #include "pipeline/merge/merge_stage_settings.h"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,48 @@ MergeStageSettings load_merge_stage_settings(const std::string& path) {
 
 void save_merge_stage_settings(const std::string& path, const MergeStageSettings& s) {
   write_string_atomically(path, to_json(s) + "\n");
+}
+
+std::string model_merge_settings_file(const std::string& model_dir) {
+  return (std::filesystem::path(model_dir) / "merge_settings.json").string();
+}
+
+MergeSettingsBase load_merge_settings_base(const std::string& named_file, const std::string& model_dir) {
+  MergeSettingsBase b;
+  if (!named_file.empty()) {
+    b.file = named_file;
+  } else if (!model_dir.empty() && std::filesystem::exists(model_merge_settings_file(model_dir))) {
+    b.file = model_merge_settings_file(model_dir);
+  }
+  if (!b.file.empty()) b.settings = load_merge_stage_settings(b.file);
+  return b;
+}
+
+MergeStageSettings apply_settings_flags(const MergeStageSettings& base, const MergeSettingsFlags& flags) {
+  json patch = json::object();
+  auto put = [&](const char* key, const auto& value) {
+    if (value) patch[key] = *value;
+  };
+  put("mode", flags.mode);
+  put("mask_mode", flags.mask_mode);
+  put("color_transfer_mode", flags.color_transfer_mode);
+  put("erode_mask_modifier", flags.erode_mask_modifier);
+  put("blur_mask_modifier", flags.blur_mask_modifier);
+  put("output_face_scale", flags.output_face_scale);
+  put("motion_blur_power", flags.motion_blur_power);
+  put("hist_match_threshold", flags.hist_match_threshold);
+  put("random_seed", flags.random_seed);
+  put("smooth_landmarks", flags.smooth_landmarks);
+  put("swap_direction", flags.swap_direction);
+  put("sharpen_mode", flags.sharpen_mode);
+  put("blursharpen_amount", flags.blursharpen_amount);
+  try {
+    return apply_settings_json(base, patch.dump());
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // the merger's own settings errors (std::invalid_argument)
+    throw Error(e.what());
+  }
 }
 
 }  // namespace facet::merge

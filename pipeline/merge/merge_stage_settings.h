@@ -4,6 +4,8 @@
 // "swap_direction". `facet merge --save-settings` writes it, `--settings` reads it, and the
 // command line's flags are applied on top as a second, partial object (a patch).
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "pipeline/merge/face_swapper.h"
@@ -34,5 +36,30 @@ MergeStageSettings apply_settings_json(const MergeStageSettings& base, const std
 MergeStageSettings load_merge_stage_settings(const std::string& path);
 // Writes the settings atomically.
 void save_merge_stage_settings(const std::string& path, const MergeStageSettings& s);
+
+// The settings file a model folder keeps: <model_dir>/merge_settings.json, what `facet swap`
+// merged that model with last, so a model carries its look with it.
+std::string model_merge_settings_file(const std::string& model_dir);
+
+// Where a merge's settings start, one rule for `facet merge` and `facet swap`: the file named
+// (`named_file`, "" for none), else the model's own file when it exists, else DFL's defaults.
+struct MergeSettingsBase {
+  MergeStageSettings settings;
+  std::string file;  // the file read; "" = DFL's defaults
+};
+MergeSettingsBase load_merge_settings_base(const std::string& named_file, const std::string& model_dir);
+
+// The settings a command line sets, each unset unless its flag was given. The names are the
+// settings file's keys.
+struct MergeSettingsFlags {
+  std::optional<std::string> mode, mask_mode, color_transfer_mode, sharpen_mode, swap_direction;
+  std::optional<int> erode_mask_modifier, blur_mask_modifier, output_face_scale, motion_blur_power,
+      hist_match_threshold, blursharpen_amount, smooth_landmarks;
+  std::optional<uint64_t> random_seed;
+};
+
+// The given flags applied over `base` as a patch (apply_settings_json). Throws facet::Error naming
+// the setting that is out of range or unknown.
+MergeStageSettings apply_settings_flags(const MergeStageSettings& base, const MergeSettingsFlags& flags);
 
 }  // namespace facet::merge

@@ -230,14 +230,8 @@ bool train_step(const SwapOptions& o, bool gpu, const SwapReport& rep, SwapResul
 // The merge settings for this run (swap_workflow.h), kept beside the model. The file is only
 // rewritten when its content changes, so its time stamp says when the look last changed.
 fs::path settle_merge_settings(const SwapOptions& o, const SwapResult& r, merge::MergeStageSettings& st) {
-  const fs::path beside = fs::path(r.model_dir) / "merge_settings.json";
-  if (!o.merge_settings_file.empty()) {
-    st = merge::load_merge_stage_settings(o.merge_settings_file);
-  } else if (fs::exists(beside)) {
-    st = merge::load_merge_stage_settings(beside.string());
-  } else {
-    st = merge::MergeStageSettings{};
-  }
+  const fs::path beside = merge::model_merge_settings_file(r.model_dir);
+  st = merge::load_merge_settings_base(o.merge_settings_file, r.model_dir).settings;
   bool same = false;
   if (fs::exists(beside)) {
     try {

@@ -8,6 +8,7 @@
 
 #include "engine/core/error.h"
 #include "pipeline/common/time_text.h"
+#include "pipeline/train/train_option_table.h"
 
 namespace facet::train {
 
@@ -71,56 +72,31 @@ std::vector<FixedField> requested_fixed(const ModelSpec& stored, const TrainRequ
 // value that differs.
 template <typename F>
 void apply_settings(TrainSettings& s, const TrainRequest& req, F&& on_change) {
-  auto set = [&](const char* name, auto& field, const auto& opt) {
-    if (!opt || *opt == field) return;
-    on_change(name, str(field), str(*opt));
-    field = *opt;
-  };
-  set("batch", s.batch, req.batch);
-  set("target_iter", s.target_iter, req.target_iter);
-  set("lr", s.lr, req.lr);
-  set("lr_dropout", s.lr_dropout, req.lr_dropout);
-  set("clipgrad", s.clipgrad, req.clipgrad);
-  set("random_warp", s.random_warp, req.random_warp);
-  set("src_flip", s.src_flip, req.src_flip);
-  set("dst_flip", s.dst_flip, req.dst_flip);
-  set("masked_training", s.masked_training, req.masked_training);
-  set("eyes_mouth_prio", s.eyes_mouth_prio, req.eyes_mouth_prio);
-  set("augment", s.augment, req.augment);
-  set("random_hsv_power", s.random_hsv_power, req.random_hsv_power);
-  set("ct_mode", s.ct_mode, req.ct_mode);
-  set("pretrain", s.pretrain, req.pretrain);
-  set("uniform_yaw", s.uniform_yaw, req.uniform_yaw);
-  set("face_style_power", s.face_style_power, req.face_style_power);
-  set("bg_style_power", s.bg_style_power, req.bg_style_power);
-  set("autosave_min", s.autosave_min, req.autosave_min);
-  set("backups", s.backups, req.backups);
-  set("preview_every", s.preview_every, req.preview_every);
-  set("status_every", s.status_every, req.status_every);
+  for_each_train_option([&](const auto& o) {
+    if (o.fixed()) return;
+    auto& field = s.*o.setting;
+    const auto& want = req.*o.requested;
+    if (!want || *want == field) return;
+    on_change(o.name, str(field), str(*want));
+    field = *want;
+  });
 }
 
 json settings_json(const TrainSettings& s) {
-  return {{"batch", s.batch},
-          {"target_iter", s.target_iter},
-          {"lr", s.lr},
-          {"lr_dropout", s.lr_dropout},
-          {"clipgrad", s.clipgrad},
-          {"random_warp", s.random_warp},
-          {"src_flip", s.src_flip},
-          {"dst_flip", s.dst_flip},
-          {"masked_training", s.masked_training},
-          {"eyes_mouth_prio", s.eyes_mouth_prio},
-          {"augment", s.augment},
-          {"random_hsv_power", s.random_hsv_power},
-          {"ct_mode", s.ct_mode},
-          {"pretrain", s.pretrain},
-          {"uniform_yaw", s.uniform_yaw},
-          {"face_style_power", s.face_style_power},
-          {"bg_style_power", s.bg_style_power},
-          {"autosave_min", s.autosave_min},
-          {"backups", s.backups},
-          {"preview_every", s.preview_every},
-          {"status_every", s.status_every}};
+  json j = json::object();
+  for_each_train_option([&](const auto& o) {
+    if (!o.fixed()) j[o.name] = s.*o.setting;
+  });
+  return j;
+}
+
+// "preset, resolution, ...": the fixed options, for the message refusing a change.
+std::string fixed_option_names() {
+  std::string names;
+  for_each_train_option([&](const auto& o) {
+    if (o.fixed()) names += (names.empty() ? "" : ", ") + std::string(o.name);
+  });
+  return names;
 }
 
 template <typename T>
@@ -164,14 +140,10 @@ ModelRecord new_model_record(const TrainRequest& req, Device device) {
   r.created_utc = utc_now();
   r.spec.preset = req.preset.value_or("saehd");
   models::SaehdOptions n = models::saehd_preset(r.spec.preset);
-  if (req.resolution) n.resolution = *req.resolution;
-  if (req.face_type) n.face_type = *req.face_type;
-  if (req.archi) n.archi = *req.archi;
-  if (req.ae_dims) n.ae_dims = *req.ae_dims;
-  if (req.e_dims) n.e_dims = *req.e_dims;
-  if (req.d_dims) n.d_dims = *req.d_dims;
-  if (req.d_mask_dims) n.d_mask_dims = *req.d_mask_dims;
-  else if (req.d_dims) n.d_mask_dims = 0;  // re-derive from the new d_dims
+  for_each_train_option([&](const auto& o) {
+    if (o.network && req.*o.requested) n.*o.network = *(req.*o.requested);
+  });
+  if (req.d_dims && !req.d_mask_dims) n.d_mask_dims = 0;  // re-derive from the new d_dims
   r.spec.net = models::validated(n);
   r.spec.net.archi = models::parse_archi(r.spec.net.archi).str();
   r.spec.optimizer = req.optimizer.value_or("adabelief");
@@ -188,9 +160,8 @@ ModelRecord new_model_record(const TrainRequest& req, Device device) {
 ModelRecord resume_model_record(const ModelRecord& stored, const TrainRequest& req, int64_t iteration) {
   for (const FixedField& f : requested_fixed(stored.spec, req))
     FACET_CHECK(f.stored == f.requested, "option ", f.name, " is fixed when a model is created: this model has ",
-                f.stored, ", the command line asks for ", f.requested,
-                ". Fixed options: preset, resolution, face_type, archi, ae_dims, e_dims, d_dims, d_mask_dims, "
-                "optimizer, seed. Drop the option to continue this model, or train a new model folder.");
+                f.stored, ", the command line asks for ", f.requested, ". Fixed options: ", fixed_option_names(),
+                ". Drop the option to continue this model, or train a new model folder.");
   ModelRecord r = stored;
   apply_settings(r.settings, req, [&](const char* name, const std::string& from, const std::string& to) {
     r.changes.push_back({iteration, name, from, to});
@@ -201,19 +172,14 @@ ModelRecord resume_model_record(const ModelRecord& stored, const TrainRequest& r
 
 std::string model_record_to_json(const ModelRecord& r) {
   const models::SaehdOptions& n = r.spec.net;
+  json model = {{"type", "saehd"}, {"allow_small_dims", n.allow_small_dims}};
+  for_each_train_option([&](const auto& o) {
+    if (o.network) model[o.name] = n.*o.network;
+  });
   json j = {{"facet_model", r.version},
             {"created_utc", r.created_utc},
             {"preset", r.spec.preset},
-            {"model",
-             {{"type", "saehd"},
-              {"resolution", n.resolution},
-              {"face_type", n.face_type},
-              {"archi", n.archi},
-              {"ae_dims", n.ae_dims},
-              {"e_dims", n.e_dims},
-              {"d_dims", n.d_dims},
-              {"d_mask_dims", n.d_mask_dims},
-              {"allow_small_dims", n.allow_small_dims}}},
+            {"model", model},
             {"optimizer", r.spec.optimizer},
             {"seed", std::to_string(r.spec.seed)},  // a string: JSON readers may hold numbers in doubles
             {"train", settings_json(r.settings)},
@@ -235,13 +201,9 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     const json& m = j.at("model");
     FACET_CHECK(m.value("type", std::string("saehd")) == "saehd", what, ": unknown model type ", m.value("type", ""));
     models::SaehdOptions& n = r.spec.net;
-    n.resolution = m.at("resolution").get<int>();
-    n.face_type = m.at("face_type").get<std::string>();
-    n.archi = m.at("archi").get<std::string>();
-    n.ae_dims = m.at("ae_dims").get<int>();
-    n.e_dims = m.at("e_dims").get<int>();
-    n.d_dims = m.at("d_dims").get<int>();
-    n.d_mask_dims = m.at("d_mask_dims").get<int>();
+    for_each_train_option([&](const auto& o) {
+      if (o.network) m.at(o.name).get_to(n.*o.network);  // required: they shape the network
+    });
     get_if(m, "allow_small_dims", n.allow_small_dims);
     n = models::validated(n);
     r.spec.optimizer = j.at("optimizer").get<std::string>();
@@ -249,27 +211,10 @@ ModelRecord model_record_from_json(const std::string& text, const std::string& w
     r.spec.seed = std::stoull(j.at("seed").get<std::string>());
     const json& t = j.at("train");
     TrainSettings& s = r.settings;
-    get_if(t, "batch", s.batch);
-    get_if(t, "target_iter", s.target_iter);
-    get_if(t, "lr", s.lr);
-    get_if(t, "lr_dropout", s.lr_dropout);
-    get_if(t, "clipgrad", s.clipgrad);
-    get_if(t, "random_warp", s.random_warp);
-    get_if(t, "src_flip", s.src_flip);
-    get_if(t, "dst_flip", s.dst_flip);
-    get_if(t, "masked_training", s.masked_training);
-    get_if(t, "eyes_mouth_prio", s.eyes_mouth_prio);
-    get_if(t, "augment", s.augment);
-    get_if(t, "random_hsv_power", s.random_hsv_power);  // absent in older files: the defaults (off)
-    get_if(t, "ct_mode", s.ct_mode);
-    get_if(t, "pretrain", s.pretrain);  // absent in older files: off
-    get_if(t, "uniform_yaw", s.uniform_yaw);
-    get_if(t, "face_style_power", s.face_style_power);
-    get_if(t, "bg_style_power", s.bg_style_power);
-    get_if(t, "autosave_min", s.autosave_min);
-    get_if(t, "backups", s.backups);
-    get_if(t, "preview_every", s.preview_every);
-    get_if(t, "status_every", s.status_every);
+    // A setting absent (from a file older than the setting) keeps its default.
+    for_each_train_option([&](const auto& o) {
+      if (!o.fixed()) get_if(t, o.name, s.*o.setting);
+    });
     validate_settings(s);
     if (j.contains("changes"))
       for (const json& c : j["changes"])

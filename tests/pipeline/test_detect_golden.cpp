@@ -27,6 +27,7 @@
 #include "pipeline/detect/model_files.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline_test_support.h"
+#include "support/test_paths.h"
 
 using namespace facet;
 using namespace facet::detect;
@@ -34,10 +35,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string fixture_path() {
-  const std::string f = __FILE__;  // <repo>/tests/pipeline/test_detect_golden.cpp
-  return f.substr(0, f.find_last_of('/')) + "/../fixtures/detect/golden.json";
-}
+std::string fixture_path() { return facet::test::fixture_path("detect/golden.json"); }
 
 const json& golden() {
   static const json j = [] {

@@ -1,6 +1,7 @@
 // The merge stage's parts: face tracks (linking, the smoothing filter, DFL motion vectors), the
-// stage settings file (round trip, patches, refusals), and the model runner against the model's
-// own forwards (the mask-only branch included).
+// stage settings file (round trip, patches, refusals, where a merge's settings start, the command
+// line's flags over them), and the model runner against the model's own forwards (the mask-only
+// branch included).
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -146,6 +147,79 @@ TEST(MergeStageSettings, JsonRoundTripPatchesAndRefusals) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("missing.json"), std::string::npos);
   }
+}
+
+// The one rule of `facet merge` and `facet swap`: the named file, else the model's own, else DFL's.
+TEST(MergeStageSettings, BaseIsTheNamedFileElseTheModelsElseDefaults) {
+  ScratchDir dir("merge_settings_base");
+  const std::string model = dir.file("model");
+  std::filesystem::create_directories(model);
+  EXPECT_EQ(merge::model_merge_settings_file(model), model + "/merge_settings.json");
+  merge::MergeSettingsBase none = merge::load_merge_settings_base("", model);
+  EXPECT_EQ(none.file, "");
+  EXPECT_EQ(none.settings, MergeStageSettings{});
+  EXPECT_EQ(merge::load_merge_settings_base("", "").file, "");  // no model folder: the defaults
+
+  MergeStageSettings kept;
+  kept.merge.erode_mask_modifier = 20;
+  merge::save_merge_stage_settings(merge::model_merge_settings_file(model), kept);
+  const merge::MergeSettingsBase beside = merge::load_merge_settings_base("", model);
+  EXPECT_EQ(beside.file, merge::model_merge_settings_file(model));
+  EXPECT_EQ(beside.settings, kept);
+
+  MergeStageSettings named;
+  named.smooth_landmarks = 4;
+  merge::save_merge_stage_settings(dir.file("named.json"), named);
+  const merge::MergeSettingsBase chosen = merge::load_merge_settings_base(dir.file("named.json"), model);
+  EXPECT_EQ(chosen.file, dir.file("named.json"));
+  EXPECT_EQ(chosen.settings, named);  // the model's file is not merged in
+  EXPECT_THROW(merge::load_merge_settings_base(dir.file("missing.json"), model), Error);
+}
+
+TEST(MergeStageSettings, FlagsChangeOnlyWhatIsGiven) {
+  MergeStageSettings base;
+  base.merge.mode = merge::MergeMode::Seamless;
+  base.merge.blur_mask_modifier = 40;
+  base.direction = merge::SwapDirection::Dst;
+  EXPECT_EQ(merge::apply_settings_flags(base, {}), base);
+
+  merge::MergeSettingsFlags f;
+  f.mask_mode = "full";
+  f.color_transfer_mode = "idt";
+  f.sharpen_mode = "box";
+  f.blursharpen_amount = 15;
+  f.random_seed = 12345678901234ull;
+  f.smooth_landmarks = 2;
+  f.swap_direction = "src";
+  const MergeStageSettings s = merge::apply_settings_flags(base, f);
+  EXPECT_EQ(s.merge.mode, merge::MergeMode::Seamless);  // not given: the base's
+  EXPECT_EQ(s.merge.blur_mask_modifier, 40);
+  EXPECT_EQ(s.merge.mask_mode, merge::MaskMode::Full);
+  EXPECT_EQ(s.merge.color_transfer, merge::ColorTransferMode::Idt);
+  EXPECT_EQ(s.merge.sharpen_mode, merge::SharpenMode::Box);
+  EXPECT_EQ(s.merge.blursharpen_amount, 15);
+  EXPECT_EQ(s.merge.random_seed, 12345678901234ull);
+  EXPECT_EQ(s.smooth_landmarks, 2);
+  EXPECT_EQ(s.direction, merge::SwapDirection::Src);
+
+  // Refusals are facet::Error naming the setting, the merger's own included.
+  auto msg = [&](const merge::MergeSettingsFlags& bad) {
+    try {
+      merge::apply_settings_flags(base, bad);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  merge::MergeSettingsFlags erode;
+  erode.erode_mask_modifier = 999;
+  EXPECT_NE(msg(erode).find("erode_mask_modifier"), std::string::npos);
+  merge::MergeSettingsFlags smooth;
+  smooth.smooth_landmarks = -1;
+  EXPECT_NE(msg(smooth).find("smooth_landmarks"), std::string::npos);
+  merge::MergeSettingsFlags mode;
+  mode.mode = "sideways";
+  EXPECT_NE(msg(mode).find("mode"), std::string::npos);
 }
 
 TEST(MergeFaceSwapper, MatchesTheModelsOwnForwards) {
