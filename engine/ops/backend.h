@@ -24,6 +24,19 @@ void binary_forward(Context& ctx, const char* op, BinaryOp b, const Tensor& a, c
 void reduce_sum(Context& ctx, const char* op, const Tensor& x, Tensor& y, const ReduceGeom& g, double scale);
 void axpy(Context& ctx, const char* op, double alpha, const Tensor& x, Tensor& y);  // y += alpha * x
 
+// ---- linear (kernels/*/matmul.h) --------------------------------------------------------------
+// c[M, N] = op(a) op(b).
+void matmul(Context& ctx, const Tensor& a, const Tensor& b, Tensor& c, int64_t M, int64_t N, int64_t K, bool trans_a,
+            bool trans_b);
+// y[rows, out] = x[rows, in] w[in, out]; on the CPU each row on its own, so that a sample's output
+// never depends on the batch it came in.
+void dense_forward(Context& ctx, const Tensor& x, const Tensor& w, Tensor& y, int64_t rows, int64_t in, int64_t out);
+void bias_add(Context& ctx, const char* op, const Tensor& x, const Tensor& b, Tensor& y, int64_t rows, int64_t C);
+void bias_grad(Context& ctx, const char* op, const Tensor& dy, Tensor& db, int64_t rows, int64_t C);
+void prelu_forward(Context& ctx, const Tensor& x, const Tensor& alpha, Tensor& y, int64_t rows, int64_t C);
+void prelu_backward(Context& ctx, const Tensor& x, const Tensor& alpha, const Tensor& gy, Tensor& gx, Tensor& ga,
+                    int64_t rows, int64_t C);
+
 // ---- convolution (kernels/*/conv2d.h) ---------------------------------------------------------
 void conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, const Tensor& w, const Tensor& bias,
                     Tensor& y);

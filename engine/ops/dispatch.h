@@ -4,8 +4,7 @@
 // the one for the tensor's device. The primitives read FACET_HAS_CUDA only here: the CUDA kernel
 // is passed as a generic lambda that on_device instantiates only in a CUDA build, so a CPU-only
 // build compiles the same sources and never references a cuda:: symbol (the kernels/cuda headers
-// are plain C++ declarations, includable in every build). engine/ops/linear.cpp still calls its
-// matmul kernels directly, under #if FACET_HAS_CUDA.
+// are plain C++ declarations, includable in every build).
 #pragma once
 #include <cstddef>
 #include <utility>

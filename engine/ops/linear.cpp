@@ -1,79 +1,28 @@
-// Linear-layer ops over kernels/{cpu,cuda}/matmul.h. Dense is one recorded node (GEMM + bias in
-// the forward, two GEMMs + a bias reduction in the backward) rather than matmul + bias_add, so the
-// tape holds one closure per layer and the backward skips the GEMM of an input needing no grad
-// (the input image of the first layer, frozen weights).
+// Linear-layer ops over the matmul primitives of engine/ops/backend.h. Dense is one recorded node
+// (GEMM + bias in the forward, two GEMMs + a bias reduction in the backward) rather than matmul +
+// bias_add, so the tape holds one closure per layer and the backward skips the GEMM of an input
+// needing no grad (the input image of the first layer, frozen weights).
 #include "engine/ops/linear.h"
 
 #include "engine/autograd/tape.h"
-#include "engine/ops/dispatch.h"
-#include "kernels/cpu/matmul.h"
-#if FACET_HAS_CUDA
-#include "kernels/cuda/matmul.h"
-#include "kernels/cuda/runtime.h"
-#endif
+#include "engine/core/error.h"
+#include "engine/ops/backend.h"
 
 namespace facet {
 
 namespace {
 
-// c[M, N] = op(a) op(b), not recorded.
-void gemm_into(Context& ctx, const Tensor& a, const Tensor& b, Tensor& c, int64_t M, int64_t N, int64_t K, bool ta,
-               bool tb) {
-  if (a.device().is_cpu()) {
-    cpu_dispatch("matmul", a.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::matmul<T>(a.data_as<T>(), b.data_as<T>(), c.data_as<T>(), M, N, K, ta, tb);
-    });
-  } else {
-    require_cuda_build("matmul");
-#if FACET_HAS_CUDA
-    cuda::matmul(ctx.cuda_handles(), a.dtype(), a.data(), b.data(), c.data(), M, N, K, ta, tb);
-#endif
-  }
-}
-
 Tensor gemm(Context& ctx, const Tensor& a, const Tensor& b, const Shape& out, int64_t M, int64_t N, int64_t K, bool ta,
             bool tb) {
   Tensor c = Tensor::empty(ctx, out, a.dtype(), a.device());
-  gemm_into(ctx, a, b, c, M, N, K, ta, tb);
+  backend::matmul(ctx, a, b, c, M, N, K, ta, tb);
   return c;
 }
-
-void bias_add_into(Context& ctx, const Tensor& x, const Tensor& b, Tensor& y, int64_t rows, int64_t C) {
-  if (x.device().is_cpu()) {
-    cpu_dispatch("bias_add", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::bias_add<T>(x.data_as<T>(), b.data_as<T>(), y.data_as<T>(), rows, C);
-    });
-  } else {
-    require_cuda_build("bias_add");
-#if FACET_HAS_CUDA
-    cuda::bias_add(x.dtype(), x.data(), b.data(), y.data(), rows, C, cuda_stream(ctx));
-#endif
-  }
-}
-
-#if FACET_HAS_CUDA
-Tensor reduce_workspace(Context& ctx, const Tensor& like, int64_t rows, int64_t C) {
-  size_t bytes = cuda::column_reduce_workspace_bytes(rows, C);
-  return Tensor::empty(ctx, {static_cast<int64_t>((bytes + 3) / 4)}, DType::F32, like.device());
-}
-#endif
 
 // Sum of dy [rows, C] over rows, shaped like the bias.
 Tensor bias_grad(Context& ctx, const Tensor& dy, const Shape& bshape, int64_t rows, int64_t C) {
   Tensor db = Tensor::empty(ctx, bshape, dy.dtype(), dy.device());
-  if (dy.device().is_cpu()) {
-    cpu_dispatch("bias_add", dy.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::bias_grad<T>(dy.data_as<T>(), db.data_as<T>(), rows, C);
-    });
-  } else {
-#if FACET_HAS_CUDA
-    Tensor ws = reduce_workspace(ctx, dy, rows, C);
-    cuda::bias_grad(dy.dtype(), dy.data(), db.data(), rows, C, ws.data(), cuda_stream(ctx));
-#endif
-  }
+  backend::bias_grad(ctx, "bias_add", dy, db, rows, C);
   return db;
 }
 
@@ -125,15 +74,8 @@ Tensor dense(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias)
   Shape yshape = x.shape();
   yshape.back() = out;
   Tensor y = Tensor::empty(ctx, yshape, x.dtype(), x.device());
-  if (x.device().is_cpu()) {  // one row at a time, so a sample's output never depends on its batch
-    cpu_dispatch("dense", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::matmul_per_row<T>(x.data_as<T>(), w.data_as<T>(), y.data_as<T>(), rows, out, in);
-    });
-  } else {
-    gemm_into(ctx, x, w, y, rows, out, in, false, false);
-  }
-  if (bias.defined()) bias_add_into(ctx, y, bias, y, rows, out);
+  backend::dense_forward(ctx, x, w, y, rows, in, out);
+  if (bias.defined()) backend::bias_add(ctx, "bias_add", y, bias, y, rows, out);
   if (needs_grad(ctx, {&x, &w, &bias})) {
     record(ctx, "dense", y, {x, w, bias}, [&ctx, x, w, bias, rows, in, out](const Tensor& gy) -> std::vector<Tensor> {
       Tensor gx, gw, gb;
@@ -150,7 +92,7 @@ Tensor bias_add(Context& ctx, const Tensor& x, const Tensor& b) {
   check_channel_vector("bias_add", x, b, "bias");
   const int64_t C = x.dim(-1), rows = C ? x.numel() / C : 0;
   Tensor y = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-  bias_add_into(ctx, x, b, y, rows, C);
+  backend::bias_add(ctx, "bias_add", x, b, y, rows, C);
   if (needs_grad(ctx, {&x, &b})) {
     record(ctx, "bias_add", y, {x, b}, [&ctx, b, rows, C](const Tensor& gy) -> std::vector<Tensor> {
       Tensor gb;
@@ -165,36 +107,13 @@ Tensor prelu(Context& ctx, const Tensor& x, const Tensor& alpha) {
   check_channel_vector("prelu", x, alpha, "alpha");
   const int64_t C = x.dim(-1), rows = C ? x.numel() / C : 0;
   Tensor y = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
-  if (x.device().is_cpu()) {
-    cpu_dispatch("prelu", x.dtype(), [&](auto t) {
-      using T = decltype(t);
-      cpu::prelu<T>(x.data_as<T>(), alpha.data_as<T>(), y.data_as<T>(), rows, C);
-    });
-  } else {
-    require_cuda_build("prelu");
-#if FACET_HAS_CUDA
-    cuda::prelu(x.dtype(), x.data(), alpha.data(), y.data(), rows, C, cuda_stream(ctx));
-#endif
-  }
+  backend::prelu_forward(ctx, x, alpha, y, rows, C);
   if (needs_grad(ctx, {&x, &alpha})) {
     record(ctx, "prelu", y, {x, alpha}, [&ctx, x, alpha, rows, C](const Tensor& gy) -> std::vector<Tensor> {
       Tensor gx, ga;
       if (x.requires_grad()) gx = Tensor::empty(ctx, x.shape(), x.dtype(), x.device());
       if (alpha.requires_grad()) ga = Tensor::empty(ctx, alpha.shape(), alpha.dtype(), alpha.device());
-      if (x.device().is_cpu()) {
-        cpu_dispatch("prelu", x.dtype(), [&](auto t) {
-          using T = decltype(t);
-          cpu::prelu_backward<T>(x.data_as<T>(), alpha.data_as<T>(), gy.data_as<T>(),
-                                 gx.defined() ? gx.data_as<T>() : nullptr, ga.defined() ? ga.data_as<T>() : nullptr,
-                                 rows, C);
-        });
-      } else {
-#if FACET_HAS_CUDA
-        Tensor ws = reduce_workspace(ctx, x, rows, C);
-        cuda::prelu_backward(x.dtype(), x.data(), alpha.data(), gy.data(), gx.defined() ? gx.data() : nullptr,
-                             ga.defined() ? ga.data() : nullptr, rows, C, ws.data(), cuda_stream(ctx));
-#endif
-      }
+      backend::prelu_backward(ctx, x, alpha, gy, gx, ga, rows, C);
       return {gx, ga};
     });
   }
