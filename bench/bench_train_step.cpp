@@ -3,9 +3,9 @@
 // target in one command: df-ud 128 (ae 256, e 64, d 64, m 22) at batch 8 per side, <= 10 ms per
 // iteration on one H100 and >= 2x bench/reference/df_pytorch.py. One iteration is the trainer's
 // own (engine/models/saehd_train_step.h): both batches built with the on-device DFL augmentation
-// from uint8 face banks, the DF forward of src and dst, SAEHD's loss per side, backward,
-// AdaBelief. Variants f32 and bf16 compute (f32 masters and state either way); the CPU runs the
-// `tiny` preset in f32 only (df128 takes seconds per iteration there).
+// from uint8 face banks (engine/augment/synthetic_bank.h), the DF forward of src and dst, SAEHD's
+// loss per side, backward, AdaBelief. Variants f32 and bf16 compute (f32 masters and state either
+// way); the CPU runs the `tiny` preset in f32 only (df128 takes seconds per iteration there).
 //
 // Validation before timing: the model's parameter count equals the analytic count
 // (engine/models/saehd_stats.h), the first loss is finite, and eight iterations on one fixed
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/augment/augment.h"
+#include "engine/augment/synthetic_bank.h"
 #include "engine/core/context.h"
 #include "engine/models/saehd_model.h"
 #include "engine/models/saehd_options.h"
@@ -39,24 +40,6 @@ namespace {
 using namespace facet;
 
 constexpr int kFaces = 32;  // per side
-
-// A face-like bank: smooth colour fields per face and an elliptical mask (uint8 BGR, f32 mask).
-void make_bank(int n, int s, int seed, std::vector<uint8_t>& px, std::vector<float>& mask) {
-  px.assign(static_cast<size_t>(n) * s * s * 3, 0);
-  mask.assign(static_cast<size_t>(n) * s * s, 0.f);
-  for (int k = 0; k < n; ++k)
-    for (int y = 0; y < s; ++y)
-      for (int x = 0; x < s; ++x) {
-        const double u = (x - 0.5 * s) / (0.32 * s), v = (y - 0.55 * s) / (0.42 * s);
-        const bool face = u * u + v * v < 1.0;
-        mask[(static_cast<size_t>(k) * s + y) * s + x] = face ? 1.f : 0.f;
-        for (int c = 0; c < 3; ++c) {
-          const double f = face ? 0.55 + 0.25 * std::sin(0.11 * x + 0.07 * y * (c + 1) + k + seed)
-                                : 0.3 + 0.2 * std::cos(0.05 * x * (c + 1) + seed);
-          px[((static_cast<size_t>(k) * s + y) * s + x) * 3 + c] = static_cast<uint8_t>(std::lround(255 * f));
-        }
-      }
-}
 
 // The model, its optimizer and both face banks; the iteration is models::SaehdTrainStep, the one
 // the trainer runs.
@@ -88,12 +71,8 @@ struct TrainBench {
     ao.lr = lr;
     optim = std::make_unique<AdaBelief>(ctx, *params, ao);
     const int s = opt.resolution * 2;  // banks at twice the training size, as extracted faces are
-    std::vector<uint8_t> px;
-    std::vector<float> mask;
-    make_bank(kFaces, s, 1, px, mask);
-    src_bank = FaceBank::from_u8(ctx, dev, px.data(), kFaces, s, mask.data(), mask.data());
-    make_bank(kFaces, s, 5, px, mask);
-    dst_bank = FaceBank::from_u8(ctx, dev, px.data(), kFaces, s, mask.data(), mask.data());
+    src_bank = synthetic_face_bank(ctx, dev, kFaces, s, 1);
+    dst_bank = synthetic_face_bank(ctx, dev, kFaces, s, 5);
     models::SaehdTrainStepOptions so;
     so.loss = models::SaehdLossConfig::from_options(opt);
     so.src_augment = augment(opt.resolution, false, augment_on);
