@@ -11,15 +11,16 @@
 // (engine/models/saehd_stats.h), the first loss is finite, and eight iterations on one fixed
 // un-augmented batch lower the loss (src + dst batch means) below 90 % of its first value
 // (forward, backward and the update all work in this precision). `--validate-only` runs just
-// that (ctest's bench/train_step_validation does, on the CUDA rows at `--cuda-preset=tiny`, so
-// the emulated device checks the CUDA path). Counters: ms/iteration (manual time, device
-// synchronised per iteration), images/s (2 x batch per iteration), TFLOP/s from the analytic
-// training FLOPs.
+// that; ctest's bench/train_step_validation does, on the CUDA rows at `--cuda-preset=tiny
+// --cuda-batch=1`, so the emulated device checks the CUDA path. Counters: ms/iteration (manual
+// time, device synchronised per iteration), images/s (2 x batch per iteration), TFLOP/s from the
+// analytic training FLOPs.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -160,10 +161,11 @@ struct Row {
   std::optional<DType> compute;
 };
 
-std::vector<Row> rows(const std::string& cuda_preset) {
+std::vector<Row> rows(const std::string& cuda_preset, int cuda_batch) {
+  const std::string cuda = "BM_train_step_cuda/" + cuda_preset + (cuda_batch == 8 ? "" : "_b" + std::to_string(cuda_batch));
   return {{"BM_train_step_cpu_tiny", false, "tiny", 4, std::nullopt},
-          {"BM_train_step_cuda/" + cuda_preset + "_f32", true, cuda_preset, 8, std::nullopt},
-          {"BM_train_step_cuda/" + cuda_preset + "_bf16", true, cuda_preset, 8, DType::BF16}};
+          {cuda + "_f32", true, cuda_preset, cuda_batch, std::nullopt},
+          {cuda + "_bf16", true, cuda_preset, cuda_batch, DType::BF16}};
 }
 
 Device row_device(const Row& r) { return r.cuda ? Device::cuda(0) : Device::cpu(); }
@@ -214,15 +216,19 @@ bool take_flag(const char* arg, const std::string& flag, std::string& value) {
 // This binary's flags, taken before Google Benchmark's own:
 //   --cuda-preset=NAME       the SAEHD preset of the CUDA rows (default df128, the target; `tiny`
 //                            keeps the emulated device's run short)
+//   --cuda-batch=N           their batch per side (default 8, the target)
 //   --validate-only[=PICK]   validate the rows whose name contains PICK (all by default), time none
 int main(int argc, char** argv) {
   std::string cuda_preset = "df128", pick;
+  int cuda_batch = 8;
   bool validate_only = false;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     std::string v;
     if (i > 0 && take_flag(argv[i], "--cuda-preset", v)) {
       cuda_preset = v;
+    } else if (i > 0 && take_flag(argv[i], "--cuda-batch", v)) {
+      cuda_batch = std::atoi(v.c_str());
     } else if (i > 0 && take_flag(argv[i], "--validate-only", v)) {
       validate_only = true;
       pick = v;
@@ -236,7 +242,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_train_step: --cuda-preset: %s\n", e.what());
     return 2;
   }
-  const std::vector<Row> all = rows(cuda_preset);
+  if (cuda_batch < 1) {
+    std::fprintf(stderr, "bench_train_step: --cuda-batch takes a positive number of faces per side\n");
+    return 2;
+  }
+  const std::vector<Row> all = rows(cuda_preset, cuda_batch);
   if (validate_only) return validate_rows(all, pick);
   for (const Row& r : all) {
     auto* b = benchmark::RegisterBenchmark(r.name.c_str(), [r](benchmark::State& state) {
