@@ -162,7 +162,8 @@ struct Row {
 };
 
 std::vector<Row> rows(const std::string& cuda_preset, int cuda_batch) {
-  const std::string cuda = "BM_train_step_cuda/" + cuda_preset + (cuda_batch == 8 ? "" : "_b" + std::to_string(cuda_batch));
+  const std::string batch = cuda_batch == 8 ? "" : "_b" + std::to_string(cuda_batch);
+  const std::string cuda = "BM_train_step_cuda/" + cuda_preset + batch;
   return {{"BM_train_step_cpu_tiny", false, "tiny", 4, std::nullopt},
           {cuda + "_f32", true, cuda_preset, cuda_batch, std::nullopt},
           {cuda + "_bf16", true, cuda_preset, cuda_batch, DType::BF16}};
