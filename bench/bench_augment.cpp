@@ -12,35 +12,15 @@
 #include <vector>
 
 #include "engine/augment/augment.h"
+#include "engine/augment/synthetic_bank.h"
 
 namespace {
 
 constexpr int kBank = 64, kS = 256, kW = 128, kB = 16;
 
-std::vector<uint8_t> bank_pixels(int n, int s, int seed) {
-  std::vector<uint8_t> v(static_cast<size_t>(n) * s * s * 3);
-  for (int k = 0; k < n; ++k)
-    for (int y = 0; y < s; ++y)
-      for (int x = 0; x < s; ++x)
-        for (int c = 0; c < 3; ++c) {
-          const double f = 0.5 + 0.4 * std::sin(0.03 * x * (c + 1) + 0.05 * y + k + seed);
-          v[((static_cast<size_t>(k) * s + y) * s + x) * 3 + c] = static_cast<uint8_t>(std::lround(255 * f));
-        }
-  return v;
-}
-
-std::vector<float> bank_masks(int n, int s) {
-  std::vector<float> m(static_cast<size_t>(n) * s * s);
-  for (size_t i = 0; i < m.size(); ++i) {
-    const double x = static_cast<double>(i % s) - s / 2, y = static_cast<double>((i / s) % s) - s / 2;
-    m[i] = std::hypot(x, y) < 0.4 * s ? 1.f : 0.f;
-  }
-  return m;
-}
-
 struct Data {
-  std::vector<uint8_t> src = bank_pixels(kBank, kS, 0), dst = bank_pixels(kBank, kS, 7);
-  std::vector<float> mask = bank_masks(kBank, kS), em = bank_masks(kBank, kS);
+  facet::SyntheticBankPixels src = facet::synthetic_bank_pixels(kBank, kS, 0);
+  facet::SyntheticBankPixels dst = facet::synthetic_bank_pixels(kBank, kS, 7);
   std::vector<int32_t> idx;
   Data() {
     for (int b = 0; b < kB; ++b) idx.push_back((b * 5 + 3) % kBank);
@@ -70,7 +50,7 @@ double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) 
 std::string validate_cpu() {
   facet::Context ctx;
   const int s = 64;
-  auto px = bank_pixels(2, s, 3);
+  const std::vector<uint8_t> px = facet::synthetic_bank_pixels(2, s, 3).bgr;
   facet::FaceBank bank = facet::FaceBank::from_u8(ctx, facet::Device::cpu(), px.data(), 2, s);
   facet::AugmentOptions o;
   o.resolution = s;
@@ -84,14 +64,14 @@ std::string validate_cpu() {
 void run_bench(benchmark::State& state, facet::Device device, bool colour) {
   const Data& d = data();
   facet::Context ctx(device, 1);
-  facet::FaceBank src = facet::FaceBank::from_u8(ctx, device, d.src.data(), kBank, kS, d.mask.data(), d.em.data());
-  facet::FaceBank dst = facet::FaceBank::from_u8(ctx, device, d.dst.data(), kBank, kS, d.mask.data(), d.em.data());
+  facet::FaceBank src = d.src.to_bank(ctx, device);
+  facet::FaceBank dst = d.dst.to_bank(ctx, device);
   facet::Augmenter aug(options(colour));
   facet::AugmentedBatch out;
   if (device.is_cuda()) {  // same (seed, offset) on the CPU: the same batch within tolerance
     facet::Context cpu(facet::Device::cpu(), 1);
-    facet::FaceBank sc = facet::FaceBank::from_u8(cpu, cpu.device(), d.src.data(), kBank, kS, d.mask.data(), d.em.data());
-    facet::FaceBank dc = facet::FaceBank::from_u8(cpu, cpu.device(), d.dst.data(), kBank, kS, d.mask.data(), d.em.data());
+    facet::FaceBank sc = d.src.to_bank(cpu, cpu.device());
+    facet::FaceBank dc = d.dst.to_bank(cpu, cpu.device());
     facet::AugmentedBatch ref = facet::Augmenter(options(colour)).run(cpu, sc, d.idx, &dc);
     aug.run(ctx, src, d.idx, out, &dst);
     const double e = std::max({max_abs_diff(out.warped.to_double(ctx), ref.warped.to_double(cpu)),

@@ -1,34 +1,38 @@
 // Whole SAEHD training iterations with the engine alone (no OpenCV, no FFmpeg), so a GPU machine
 // that only builds the engine (scripts/gpu-check.sh, FACET_PIPELINE=OFF) measures the training
 // target in one command: df-ud 128 (ae 256, e 64, d 64, m 22) at batch 8 per side, <= 10 ms per
-// iteration on one H100 and >= 2x bench/reference/df_pytorch.py. One iteration = what the
-// trainer does (pipeline/train/train_step.cpp): build both batches with the on-device DFL
-// augmentation from uint8 face banks, the DF forward of src and dst, SAEHD's loss per side,
-// backward, AdaBelief. Variants f32 and bf16 compute (f32 masters and state either way); the
-// CPU runs the `tiny` preset in f32 only (df128 takes seconds per iteration there).
+// iteration on one H100 and >= 2x bench/reference/df_pytorch.py. One iteration is the trainer's
+// own (engine/models/saehd_train_step.h): both batches built with the on-device DFL augmentation
+// from uint8 face banks (engine/augment/synthetic_bank.h), the DF forward of src and dst, SAEHD's
+// loss per side, backward, AdaBelief. Variants f32 and bf16 compute (f32 masters and state either
+// way); the CPU runs the `tiny` preset in f32 only (df128 takes seconds per iteration there).
 //
 // Validation before timing: the model's parameter count equals the analytic count
 // (engine/models/saehd_stats.h), the first loss is finite, and eight iterations on one fixed
-// un-augmented batch lower the loss below 90 % of its first value (forward, backward and the
-// update all work in this precision). Counters: ms/iteration (manual time, device synchronised
-// per iteration), images/s (2 x batch per iteration), TFLOP/s from the analytic training FLOPs.
+// un-augmented batch lower the loss (src + dst batch means) below 90 % of its first value
+// (forward, backward and the update all work in this precision). `--validate-only` runs just
+// that; ctest's bench/train_step_validation does, on the CUDA rows at `--cuda-preset=tiny
+// --cuda-batch=1`, so the emulated device checks the CUDA path. Counters: ms/iteration (manual
+// time, device synchronised per iteration), images/s (2 x batch per iteration), TFLOP/s from the
+// analytic training FLOPs.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/augment/augment.h"
-#include "engine/autograd/tape.h"
+#include "engine/augment/synthetic_bank.h"
 #include "engine/core/context.h"
-#include "engine/models/saehd_loss.h"
 #include "engine/models/saehd_model.h"
 #include "engine/models/saehd_options.h"
 #include "engine/models/saehd_stats.h"
-#include "engine/ops/elementwise.h"
+#include "engine/models/saehd_train_step.h"
 #include "engine/optim/optimizer.h"
 #include "engine/optim/parameter_buffer.h"
 
@@ -38,34 +42,17 @@ using namespace facet;
 
 constexpr int kFaces = 32;  // per side
 
-// A face-like bank: smooth colour fields per face and an elliptical mask (uint8 BGR, f32 mask).
-void make_bank(int n, int s, int seed, std::vector<uint8_t>& px, std::vector<float>& mask) {
-  px.assign(static_cast<size_t>(n) * s * s * 3, 0);
-  mask.assign(static_cast<size_t>(n) * s * s, 0.f);
-  for (int k = 0; k < n; ++k)
-    for (int y = 0; y < s; ++y)
-      for (int x = 0; x < s; ++x) {
-        const double u = (x - 0.5 * s) / (0.32 * s), v = (y - 0.55 * s) / (0.42 * s);
-        const bool face = u * u + v * v < 1.0;
-        mask[(static_cast<size_t>(k) * s + y) * s + x] = face ? 1.f : 0.f;
-        for (int c = 0; c < 3; ++c) {
-          const double f = face ? 0.55 + 0.25 * std::sin(0.11 * x + 0.07 * y * (c + 1) + k + seed)
-                                : 0.3 + 0.2 * std::cos(0.05 * x * (c + 1) + seed);
-          px[((static_cast<size_t>(k) * s + y) * s + x) * 3 + c] = static_cast<uint8_t>(std::lround(255 * f));
-        }
-      }
-}
-
+// The model, its optimizer and both face banks; the iteration is models::SaehdTrainStep, the one
+// the trainer runs.
 struct TrainBench {
+  static constexpr int64_t kLossWindow = 64;
   Context ctx;
   models::SaehdOptions opt;
   std::unique_ptr<models::SaehdModel> model;
   std::unique_ptr<ParameterBuffer> params;
   std::unique_ptr<Optimizer> optim;
-  models::SaehdLossConfig loss_cfg;
   FaceBank src_bank, dst_bank;
-  Augmenter src_aug, dst_aug;
-  AugmentedBatch src_batch, dst_batch;
+  std::unique_ptr<models::SaehdTrainStep> train;
   std::vector<int32_t> src_idx, dst_idx;
   int batch;
 
@@ -78,46 +65,38 @@ struct TrainBench {
   }
 
   TrainBench(Device dev, const std::string& preset, int batch_, bool augment_on, double lr = 5e-5)
-      : ctx(dev, 1234),
-        opt(models::saehd_preset(preset)),
-        src_aug(augment(opt.resolution, false, augment_on)),
-        dst_aug(augment(opt.resolution, true, augment_on)),
-        batch(batch_) {
+      : ctx(dev, 1234), opt(models::saehd_preset(preset)), batch(batch_) {
     model = models::SaehdModel::create(ctx, opt, nn::LayerInit{dev, DType::F32});
     params = std::make_unique<ParameterBuffer>(ctx, model->parameters());
     AdaBeliefOptions ao;
     ao.lr = lr;
     optim = std::make_unique<AdaBelief>(ctx, *params, ao);
-    loss_cfg = models::SaehdLossConfig::from_options(opt);
     const int s = opt.resolution * 2;  // banks at twice the training size, as extracted faces are
-    std::vector<uint8_t> px;
-    std::vector<float> mask;
-    make_bank(kFaces, s, 1, px, mask);
-    src_bank = FaceBank::from_u8(ctx, dev, px.data(), kFaces, s, mask.data(), mask.data());
-    make_bank(kFaces, s, 5, px, mask);
-    dst_bank = FaceBank::from_u8(ctx, dev, px.data(), kFaces, s, mask.data(), mask.data());
+    src_bank = synthetic_face_bank(ctx, dev, kFaces, s, 1);
+    dst_bank = synthetic_face_bank(ctx, dev, kFaces, s, 5);
+    models::SaehdTrainStepOptions so;
+    so.loss = models::SaehdLossConfig::from_options(opt);
+    so.src_augment = augment(opt.resolution, false, augment_on);
+    so.dst_augment = augment(opt.resolution, true, augment_on);
+    so.loss_window = kLossWindow;  // NaN check: the trainer's default for the device
+    train = std::make_unique<models::SaehdTrainStep>(ctx, *model, *params, *optim,
+                                                     models::SaehdTrainBanks{&src_bank, &dst_bank}, so);
     src_idx.resize(batch), dst_idx.resize(batch);
   }
 
-  // One training iteration; returns the objective tensor (not read: no host sync).
-  Tensor step(int64_t it, bool fixed_batch) {
+  // One training iteration (no host sync on a GPU).
+  void step(int64_t it, bool fixed_batch) {
     for (int b = 0; b < batch; ++b) {
       src_idx[b] = fixed_batch ? b : static_cast<int32_t>((it * batch + b) % kFaces);
       dst_idx[b] = fixed_batch ? b : static_cast<int32_t>((it * batch + 3 * b + 1) % kFaces);
     }
-    src_aug.run(ctx, src_bank, src_idx, src_batch);
-    dst_aug.run(ctx, dst_bank, dst_idx, dst_batch);
-    params->zero_grad(ctx);
-    MasterCastScope casts(ctx, *params);  // bf16: the masters cast once per step (as TrainStep does)
-    models::SaehdPredictions p = model->train_forward(ctx, src_batch.warped, dst_batch.warped);
-    models::SaehdSideLoss ls = models::saehd_side_loss(ctx, loss_cfg, src_batch.target, p.src_src.image,
-                                                       p.src_src.mask, src_batch.mask, src_batch.eyes_mouth);
-    models::SaehdSideLoss ld = models::saehd_side_loss(ctx, loss_cfg, dst_batch.target, p.dst_dst.image,
-                                                       p.dst_dst.mask, dst_batch.mask, dst_batch.eyes_mouth);
-    Tensor objective = models::saehd_objective(ctx, ls.total, ld.total);
-    backward(ctx, objective);
-    optim->step(ctx);
-    return objective;
+    train->step(src_idx, dst_idx);
+  }
+
+  // The last iteration's loss, src + dst batch means (reads the loss window: a sync).
+  double last_loss() {
+    const models::SaehdTrainStep::Losses l = train->read_losses();
+    return l.src.empty() ? NAN : static_cast<double>(l.src.back()) + l.dst.back();
   }
 };
 
@@ -130,10 +109,14 @@ std::string validate(Device dev, const std::string& preset, int batch, std::opti
   const int64_t expected = models::saehd_param_counts(t.opt).total;
   if (t.model->num_parameters() != expected)
     return "parameter count " + std::to_string(t.model->num_parameters()) + " != analytic " + std::to_string(expected);
-  first = t.step(0, true).to_double(t.ctx)[0];
+  t.step(0, true);
+  first = t.last_loss();
   if (!std::isfinite(first)) return "first loss is not finite";
   last = first;
-  for (int i = 1; i <= 8; ++i) last = t.step(i, true).to_double(t.ctx)[0];
+  for (int i = 1; i <= 8; ++i) {
+    t.step(i, true);
+    last = t.last_loss();
+  }
   if (!(last < 0.9 * first))
     return "loss did not fall on a fixed batch: " + std::to_string(first) + " -> " + std::to_string(last);
   return "";
@@ -152,6 +135,10 @@ void run_bench(benchmark::State& state, Device dev, const std::string& preset, i
   for (int w = 0; w < 3; ++w) t.step(it++, false);  // warm-up: algorithm choice, allocator caching
   t.ctx.synchronize();
   for (auto _ : state) {
+    if (t.train->pending() == TrainBench::kLossWindow) {  // untimed: the trainer's status-line read
+      (void)t.train->read_losses();
+      t.ctx.synchronize();
+    }
     const auto t0 = std::chrono::steady_clock::now();
     t.step(it++, false);
     t.ctx.synchronize();
@@ -165,21 +152,121 @@ void run_bench(benchmark::State& state, Device dev, const std::string& preset, i
                  ", validated: fixed-batch loss " + std::to_string(first) + " -> " + std::to_string(last));
 }
 
-void BM_train_step_cpu_tiny(benchmark::State& state) { run_bench(state, Device::cpu(), "tiny", 4, std::nullopt); }
+// One row: a device, a preset, the batch per side, the compute precision.
+struct Row {
+  std::string name;
+  bool cuda;
+  std::string preset;
+  int batch;
+  std::optional<DType> compute;
+};
 
-void BM_train_step_cuda(benchmark::State& state, const std::string& preset, bool bf16) {
-  if (!cuda_available()) {
-    state.SkipWithError("no CUDA device");
-    return;
+std::vector<Row> rows(const std::string& cuda_preset, int cuda_batch) {
+  const std::string batch = cuda_batch == 8 ? "" : "_b" + std::to_string(cuda_batch);
+  const std::string cuda = "BM_train_step_cuda/" + cuda_preset + batch;
+  return {{"BM_train_step_cpu_tiny", false, "tiny", 4, std::nullopt},
+          {cuda + "_f32", true, cuda_preset, cuda_batch, std::nullopt},
+          {cuda + "_bf16", true, cuda_preset, cuda_batch, DType::BF16}};
+}
+
+Device row_device(const Row& r) { return r.cuda ? Device::cuda(0) : Device::cpu(); }
+
+// --validate-only[=SUBSTRING]: each row (whose name contains SUBSTRING) validated, none timed.
+// 0 when all train, 1 when one fails, 77 (ctest's skip) when every row picked needs a missing GPU.
+int validate_rows(const std::vector<Row>& all, const std::string& pick) {
+  int failed = 0, ran = 0, skipped = 0;
+  for (const Row& r : all) {
+    if (r.name.find(pick) == std::string::npos) continue;
+    if (r.cuda && !cuda_available()) {
+      std::printf("%-36s skipped: no CUDA device\n", r.name.c_str());
+      ++skipped;
+      continue;
+    }
+    double first = 0, last = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string err = validate(row_device(r), r.preset, r.batch, r.compute, first, last);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++ran;
+    if (err.empty()) {
+      std::printf("%-36s validated in %.1f s: fixed-batch loss %.6g -> %.6g\n", r.name.c_str(), secs, first, last);
+    } else {
+      std::printf("%-36s FAILED: %s\n", r.name.c_str(), err.c_str());
+      ++failed;
+    }
   }
-  run_bench(state, Device::cuda(0), preset, 8, bf16 ? std::optional<DType>(DType::BF16) : std::nullopt);
+  if (failed) return 1;
+  if (ran == 0 && skipped > 0) return 77;
+  if (ran == 0) {
+    std::printf("no row matches \"%s\"\n", pick.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// The value of `--flag=value` (or "" for a bare `--flag`) when argv[i] is that flag.
+bool take_flag(const char* arg, const std::string& flag, std::string& value) {
+  const std::string a = arg;
+  if (a == flag) return value.clear(), true;
+  if (a.rfind(flag + "=", 0) != 0) return false;
+  value = a.substr(flag.size() + 1);
+  return true;
 }
 
 }  // namespace
 
-BENCHMARK(BM_train_step_cpu_tiny)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
-BENCHMARK_CAPTURE(BM_train_step_cuda, df128_f32, std::string("df128"), false)
-    ->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK_CAPTURE(BM_train_step_cuda, df128_bf16, std::string("df128"), true)
-    ->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK_MAIN();
+// This binary's flags, taken before Google Benchmark's own:
+//   --cuda-preset=NAME       the SAEHD preset of the CUDA rows (default df128, the target; `tiny`
+//                            keeps the emulated device's run short)
+//   --cuda-batch=N           their batch per side (default 8, the target)
+//   --validate-only[=PICK]   validate the rows whose name contains PICK (all by default), time none
+int main(int argc, char** argv) {
+  std::string cuda_preset = "df128", pick;
+  int cuda_batch = 8;
+  bool validate_only = false;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    std::string v;
+    if (i > 0 && take_flag(argv[i], "--cuda-preset", v)) {
+      cuda_preset = v;
+    } else if (i > 0 && take_flag(argv[i], "--cuda-batch", v)) {
+      cuda_batch = std::atoi(v.c_str());
+    } else if (i > 0 && take_flag(argv[i], "--validate-only", v)) {
+      validate_only = true;
+      pick = v;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  try {
+    (void)models::saehd_preset(cuda_preset);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_train_step: --cuda-preset: %s\n", e.what());
+    return 2;
+  }
+  if (cuda_batch < 1) {
+    std::fprintf(stderr, "bench_train_step: --cuda-batch takes a positive number of faces per side\n");
+    return 2;
+  }
+  const std::vector<Row> all = rows(cuda_preset, cuda_batch);
+  if (validate_only) return validate_rows(all, pick);
+  for (const Row& r : all) {
+    auto* b = benchmark::RegisterBenchmark(r.name.c_str(), [r](benchmark::State& state) {
+      if (r.cuda && !cuda_available()) {
+        state.SkipWithError("no CUDA device");
+        return;
+      }
+      run_bench(state, row_device(r), r.preset, r.batch, r.compute);
+    });
+    b->UseManualTime()->Unit(benchmark::kMillisecond);
+    if (r.cuda)
+      b->MinTime(2.0);
+    else
+      b->Iterations(5);
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(n, rest.data())) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

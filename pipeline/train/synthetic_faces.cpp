@@ -17,31 +17,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// A frontal 68-point face in template units: DFL's 33 template points, a jaw symmetric about the
-// nose line, and lips (the same construction as the pipeline tests' synthetic face).
-faces::Landmarks frontal_template() {
-  faces::Landmarks l(68);
-  const auto& t = faces::template_landmarks();
-  const auto& idx = faces::template_landmark_indices();
-  for (int i = 0; i < 33; ++i) l[idx[i]] = t[i];
-  const double cx = 0.490127;
-  for (int i = 0; i <= 8; ++i) {
-    const double a = (i / 8.0) * (kPi / 2);
-    const faces::Point p(cx - 0.52 * std::cos(a), 0.22 + 0.78 * std::sin(a));
-    l[i] = p;
-    l[16 - i] = faces::Point(2 * cx - p.x, p.y);
-  }
-  const double mouth[][2] = {{0.340985, 0.745405}, {0.428858, 0.727388}, {0.490127, 0.742578}, {0.551395, 0.727388},
-                             {0.639268, 0.745405}, {0.642159, 0.864805}, {0.556721, 0.902192}, {0.490127, 0.909281},
-                             {0.423532, 0.902192}, {0.338094, 0.864805}, {0.290379, 0.784792}, {0.428096, 0.778746},
-                             {0.490127, 0.785343}, {0.552157, 0.778746}, {0.689874, 0.784792}, {0.553364, 0.824182},
-                             {0.490127, 0.831803}, {0.42689, 0.824182}};
-  int k = 0;
-  for (int i = 49; i < 68; ++i)
-    if (i != 54) l[i] = faces::Point(mouth[k][0], mouth[k][1]), ++k;
-  return l;
-}
-
 struct Look {
   cv::Scalar skin, hair, iris, brow, lip;  // BGR
   double width;       // face width factor about the nose line
@@ -81,6 +56,29 @@ faces::Point centroid(const faces::Landmarks& l, int a, int b) {
 
 }  // namespace
 
+faces::Landmarks synthetic_frontal_landmarks() {
+  faces::Landmarks l(68);
+  const auto& t = faces::template_landmarks();
+  const auto& idx = faces::template_landmark_indices();
+  for (int i = 0; i < 33; ++i) l[idx[i]] = t[i];
+  const double cx = 0.490127;
+  for (int i = 0; i <= 8; ++i) {
+    const double a = (i / 8.0) * (kPi / 2);
+    const faces::Point p(cx - 0.52 * std::cos(a), 0.22 + 0.78 * std::sin(a));
+    l[i] = p;
+    l[16 - i] = faces::Point(2 * cx - p.x, p.y);
+  }
+  const double mouth[][2] = {{0.340985, 0.745405}, {0.428858, 0.727388}, {0.490127, 0.742578}, {0.551395, 0.727388},
+                             {0.639268, 0.745405}, {0.642159, 0.864805}, {0.556721, 0.902192}, {0.490127, 0.909281},
+                             {0.423532, 0.902192}, {0.338094, 0.864805}, {0.290379, 0.784792}, {0.428096, 0.778746},
+                             {0.490127, 0.785343}, {0.552157, 0.778746}, {0.689874, 0.784792}, {0.553364, 0.824182},
+                             {0.490127, 0.831803}, {0.42689, 0.824182}};
+  int k = 0;
+  for (int i = 49; i < 68; ++i)
+    if (i != 54) l[i] = faces::Point(mouth[k][0], mouth[k][1]), ++k;
+  return l;
+}
+
 cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int size, faces::FaceType type,
                             faces::Landmarks* landmarks) {
   FACET_CHECK(size >= 32, "synthetic faces need at least 32 px, got ", size);
@@ -96,7 +94,7 @@ cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int 
   const cv::Scalar bg(uni(seed, base + 9, 40, 200), uni(seed, base + 10, 40, 200), uni(seed, base + 11, 40, 200));
 
   // Landmarks: identity shape (width, mouth), an open mouth, then the pose in template units.
-  faces::Landmarks l = frontal_template();
+  faces::Landmarks l = synthetic_frontal_landmarks();
   const double cx = 0.490127;
   for (int i = 0; i < 68; ++i) {
     l[i].x = cx + (l[i].x - cx) * look.width;

@@ -20,6 +20,11 @@ namespace facet::train {
 
 enum class SyntheticIdentity { A, B };
 
+// The frontal face every synthetic face starts from, 68 points in template units: DFL's 33
+// alignment-template points exactly, the jaw symmetric about the nose line x = 0.490127 (so
+// faces::estimate_averaged_yaw is 0), and lips. Tests place it in frames to check alignment.
+faces::Landmarks synthetic_frontal_landmarks();
+
 // One face image (BGR 8-bit, size x size) and its 68 landmarks in its pixels, laid out as a
 // `type` crop (the template square scaled by the face type's crop ratio, as extraction would).
 cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int size,

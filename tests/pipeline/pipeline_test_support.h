@@ -16,6 +16,7 @@
 
 #include "engine/core/error.h"
 #include "pipeline/faces/align.h"
+#include "pipeline/train/synthetic_faces.h"
 
 namespace facet::testing {
 
@@ -102,30 +103,8 @@ inline int exit_code_of(const std::string& cmd) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-// A plausible frontal 68-point face in template units: the 33 template points exactly, the jaw
-// symmetric about the nose line x = 0.490127 (so estimate_averaged_yaw is 0), and a mouth.
-inline faces::Landmarks synthetic_face_template() {
-  faces::Landmarks l(68);
-  const auto& t = faces::template_landmarks();
-  const auto& idx = faces::template_landmark_indices();
-  for (int i = 0; i < 33; ++i) l[idx[i]] = t[i];
-  const double cx = 0.490127;
-  for (int i = 0; i <= 8; ++i) {  // jaw from the right temple (0) to the chin (8), mirrored for 9..16
-    const double a = (i / 8.0) * (3.14159265358979 / 2);
-    const faces::Point p(cx - 0.52 * std::cos(a), 0.22 + 0.78 * std::sin(a));
-    l[i] = p;
-    l[16 - i] = faces::Point(2 * cx - p.x, p.y);
-  }
-  const double mouth[][2] = {{0.340985, 0.745405}, {0.428858, 0.727388}, {0.490127, 0.742578}, {0.551395, 0.727388},
-                             {0.639268, 0.745405}, {0.642159, 0.864805}, {0.556721, 0.902192}, {0.490127, 0.909281},
-                             {0.423532, 0.902192}, {0.338094, 0.864805}, {0.290379, 0.784792}, {0.428096, 0.778746},
-                             {0.490127, 0.785343}, {0.552157, 0.778746}, {0.689874, 0.784792}, {0.553364, 0.824182},
-                             {0.490127, 0.831803}, {0.42689, 0.824182}};
-  int k = 0;
-  for (int i = 49; i < 68; ++i)
-    if (i != 54) l[i] = faces::Point(mouth[k][0], mouth[k][1]), ++k;
-  return l;
-}
+// The synthetic faces' frontal 68-point face in template units (train::synthetic_frontal_landmarks).
+inline faces::Landmarks synthetic_face_template() { return train::synthetic_frontal_landmarks(); }
 
 // The synthetic face placed in a frame by a similarity: scale s, rotation `angle` (radians), then shift.
 inline faces::Landmarks place_face(const faces::Landmarks& t, double s, double angle, faces::Point shift) {
