@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "engine/core/error.h"
 #include "pipeline/merge/face_swapper.h"
 #include "pipeline/merge/face_tracks.h"
@@ -174,6 +176,15 @@ TEST(MergeStageSettings, BaseIsTheNamedFileElseTheModelsElseDefaults) {
   EXPECT_EQ(chosen.file, dir.file("named.json"));
   EXPECT_EQ(chosen.settings, named);  // the model's file is not merged in
   EXPECT_THROW(merge::load_merge_settings_base(dir.file("missing.json"), model), Error);
+
+  // The model's own file, present but broken: refused with its name, not silently replaced by defaults.
+  { std::ofstream(merge::model_merge_settings_file(model)) << "{ not json"; }
+  try {
+    merge::load_merge_settings_base("", model);
+    ADD_FAILURE() << "a broken " << merge::model_merge_settings_file(model) << " was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(merge::model_merge_settings_file(model)), std::string::npos) << e.what();
+  }
 }
 
 TEST(MergeStageSettings, FlagsChangeOnlyWhatIsGiven) {
