@@ -5,7 +5,7 @@
 # Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
-      libopenblas-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+      libopenblas-dev libopenblas-openmp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
       libgtest-dev libbenchmark-dev
       libboost-context-dev
       libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev

@@ -5,6 +5,7 @@
 #include "engine/core/error.h"
 #include "engine/memory/caching_allocator.h"
 #include "facet_config.h"
+#include "kernels/cpu/parallel.h"
 #if FACET_HAS_CUDA
 #include "engine/cuda/caching_allocator.h"
 #include "kernels/cuda/conv2d.h"
@@ -49,6 +50,10 @@ std::string device_name(Device device) {
   if (device.is_cuda()) return cuda::device_name(device.index);
 #endif
   return device.str();
+}
+
+std::string cpu_pool_description() {
+  return std::to_string(cpu::pool_threads()) + " threads (OpenMP), BLAS on " + cpu::blas_thread_pool();
 }
 
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {

@@ -31,6 +31,10 @@ int cuda_compute_capability(int index);
 // What `device` is, for reports: "cpu", or the CUDA device's name (e.g. "NVIDIA H100 80GB HBM3").
 std::string device_name(Device device);
 
+// The CPU backend's thread pool, for reports: "2 threads (OpenMP), BLAS on openmp". "BLAS on
+// pthreads" means the process loaded a BLAS with its own pool first (see engine/CMakeLists.txt).
+std::string cpu_pool_description();
+
 class Context {
  public:
   explicit Context(Device device = Device::cpu(), uint64_t seed = 0x5eed);

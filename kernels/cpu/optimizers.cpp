@@ -1,10 +1,12 @@
 // Host optimizer updates (see optimizers.h for the formulas). One pass over the flat buffers per
-// step; the Philox block behind the lr_dropout mask is computed once per four elements.
+// step, spread over the thread pool; the Philox block behind the lr_dropout mask is computed once
+// per four elements.
 #include "kernels/cpu/optimizers.h"
 
 #include <cmath>
 
 #include "kernels/common/philox.h"
+#include "kernels/cpu/parallel.h"
 
 namespace facet::cpu {
 
@@ -12,24 +14,30 @@ namespace {
 
 // Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
 // written out here so that one Philox block serves four consecutive elements.
+// Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
+// written out here so that one Philox block serves four consecutive elements. Elements are
+// independent, so the buffer is cut into chunks spread over the thread pool; a chunk may start
+// inside a Philox block (it recomputes that block), so the mask does not depend on the chunking.
 template <typename F>
 void for_each_masked(int64_t n, const OptimHyper& h, F&& f_all) {
-  auto f = [&](int64_t i, bool keep) {
-    if (i < h.frozen_begin || i >= h.frozen_end) f_all(i, keep);
-  };
-  if (!(h.keep_prob < 1.f)) {
-    for (int64_t i = 0; i < n; ++i) f(i, true);
-    return;
-  }
-  int64_t i = 0;
-  while (i < n) {
-    const uint64_t idx = h.offset + static_cast<uint64_t>(i);
-    const Philox4 r = philox4x32(idx >> 2, h.seed);
-    for (unsigned k = static_cast<unsigned>(idx & 3); k < 4 && i < n; ++k, ++i) {
-      const float u = static_cast<float>(r.v[k] >> 8) * (1.0f / 16777216.0f);  // == philox_uniform
-      f(i, u < h.keep_prob);
+  parallel_chunks(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    auto f = [&](int64_t i, bool keep) {
+      if (i < h.frozen_begin || i >= h.frozen_end) f_all(i, keep);
+    };
+    if (!(h.keep_prob < 1.f)) {
+      for (int64_t i = begin; i < end; ++i) f(i, true);
+      return;
     }
-  }
+    int64_t i = begin;
+    while (i < end) {
+      const uint64_t idx = h.offset + static_cast<uint64_t>(i);
+      const Philox4 r = philox4x32(idx >> 2, h.seed);
+      for (unsigned k = static_cast<unsigned>(idx & 3); k < 4 && i < end; ++k, ++i) {
+        const float u = static_cast<float>(r.v[k] >> 8) * (1.0f / 16777216.0f);  // == philox_uniform
+        f(i, u < h.keep_prob);
+      }
+    }
+  });
 }
 
 inline float sqrt_t(float x) { return std::sqrt(x); }

@@ -73,6 +73,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
   TrainBenchResult r;
   r.device = device.str();
   r.device_name = device_name(device);
+  r.cpu_pool = cpu_pool_description();
   char cfg[200];
   std::snprintf(cfg, sizeof cfg, "%s %s %dpx ae %d e %d d %d m %d, %s", rec.spec.preset.c_str(), n.archi.c_str(),
                 n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims, rec.spec.optimizer.c_str());
@@ -134,6 +135,7 @@ std::string format_train_bench(const TrainBenchResult& r) {
     std::snprintf(mfu, sizeof mfu, "n/a (no peak known for \"%s\")", r.device_name.c_str());
   std::snprintf(buf, sizeof buf,
                 "device        %s (%s)\n"
+                "cpu pool      %s\n"
                 "config        %s, %.2fM parameters, %s compute (f32 master weights)\n"
                 "batch         %d per side (%d images per iteration), %d timed iterations\n"
                 "ms/iteration  %.2f\n"
@@ -143,7 +145,7 @@ std::string format_train_bench(const TrainBenchResult& r) {
                 "MFU           %s\n"
                 "peak memory   %.1f MiB (allocator high-water mark while timing)\n"
                 "last loss     src %.4f dst %.4f\n",
-                r.device.c_str(), r.device_name.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
+                r.device.c_str(), r.device_name.c_str(), r.cpu_pool.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
                 2 * r.batch, r.iters,
                 r.ms_per_iter, r.images_per_s, r.gflop_per_iter, r.achieved_tflops, mfu, r.peak_bytes / 1048576.0,
                 r.last_src_loss, r.last_dst_loss);

@@ -27,6 +27,7 @@ struct TrainBenchOptions {
 
 struct TrainBenchResult {
   std::string device, device_name, config;
+  std::string cpu_pool;  // the CPU thread pool (cpu_pool_description), also reported on a GPU run
   std::string precision = "f32";  // the compute precision that ran: "bf16" or "f32"
   int batch = 0, iters = 0;
   int64_t params = 0;
