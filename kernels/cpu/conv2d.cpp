@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/parallel.h"
+
 namespace facet::cpu {
 
 // Rows per im2col block are chosen so a block holds about this many elements (4 MB of floats).
@@ -120,6 +122,13 @@ void im2col_rows(const Conv2dGeom& g, const T* x, int64_t p0, int64_t rows, T* c
   });
 }
 
+// im2col_rows for a block, its rows spread over the thread pool (each row is written by one thread).
+template <typename T>
+void im2col_block(const Conv2dGeom& g, const T* x, int64_t p0, int64_t rows, T* col) {
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.patch()));
+  parallel_chunks(rows, grain, [&](int64_t r0, int64_t r1) { im2col_rows(g, x, p0 + r0, r1 - r0, col + r0 * g.patch()); });
+}
+
 // dx += scatter of a block of patch-gradient rows (padding taps are dropped).
 template <typename T>
 void col2im_rows(const Conv2dGeom& g, const T* col, int64_t p0, int64_t rows, T* dx) {
@@ -135,7 +144,9 @@ void col2im_rows(const Conv2dGeom& g, const T* col, int64_t p0, int64_t rows, T*
 
 template <typename T>
 void fill_bias_rows(int64_t rows, int64_t k, const T* bias, T* y) {
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * k, bias, sizeof(T) * k);
+  parallel_chunks(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, k)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::memcpy(y + r * k, bias, sizeof(T) * k);
+  });
 }
 
 }  // namespace
@@ -165,7 +176,7 @@ void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, const T* bias, 
   for (int64_t i0 = 0; i0 < NP; i0 += IP)
     for (int64_t p0 = i0; p0 < i0 + IP; p0 += B) {
       const int64_t rows = std::min(B, i0 + IP - p0);
-      im2col_rows(g, x, p0, rows, workspace);
+      im2col_block(g, x, p0, rows, workspace);
       T* yb = y + p0 * K;
       if (bias) fill_bias_rows(rows, K, bias, yb);
       gemm(false, true, rows, K, P, T(1), workspace, P, w, P, bias ? T(1) : T(0), yb, K);
@@ -227,7 +238,7 @@ void conv2d_backward_filter(const Conv2dGeom& g, const T* x, const T* dy, T* dw,
   const int64_t B = block_rows(g);
   for (int64_t p0 = 0; p0 < NP; p0 += B) {
     const int64_t rows = std::min(B, NP - p0);
-    im2col_rows(g, x, p0, rows, workspace);
+    im2col_block(g, x, p0, rows, workspace);
     gemm(true, false, K, P, rows, T(1), dy + p0 * K, K, workspace, P, p0 == 0 ? T(0) : T(1), dw, P);
   }
 }

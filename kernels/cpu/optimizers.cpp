@@ -3,6 +3,7 @@
 // per four elements.
 #include "kernels/cpu/optimizers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/common/philox.h"
@@ -12,18 +13,16 @@ namespace facet::cpu {
 
 namespace {
 
-// Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
-// written out here so that one Philox block serves four consecutive elements.
-// Calls f(i, keep) for i in [0, n). keep follows philox_uniform(seed, offset + i) < keep_prob,
-// written out here so that one Philox block serves four consecutive elements. Elements are
-// independent, so the buffer is cut into chunks spread over the thread pool; a chunk may start
-// inside a Philox block (it recomputes that block), so the mask does not depend on the chunking.
+// Calls f(i, keep) for i in [0, n) outside the frozen range. keep follows
+// philox_uniform(seed, offset + i) < keep_prob, written out here so that one Philox block serves
+// four consecutive elements. Elements are independent, so the buffer is cut into chunks spread
+// over the thread pool; a chunk may start inside a Philox block (it recomputes that block), so the
+// mask does not depend on the chunking. Without lr_dropout, keep is a constant and the loop
+// vectorises.
 template <typename F>
-void for_each_masked(int64_t n, const OptimHyper& h, F&& f_all) {
-  parallel_chunks(n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    auto f = [&](int64_t i, bool keep) {
-      if (i < h.frozen_begin || i >= h.frozen_end) f_all(i, keep);
-    };
+void for_each_masked(int64_t n, const OptimHyper& h, F&& f) {
+  auto run = [&](int64_t begin, int64_t end) {
+    if (begin >= end) return;
     if (!(h.keep_prob < 1.f)) {
       for (int64_t i = begin; i < end; ++i) f(i, true);
       return;
@@ -37,6 +36,14 @@ void for_each_masked(int64_t n, const OptimHyper& h, F&& f_all) {
         f(i, u < h.keep_prob);
       }
     }
+  };
+  parallel_chunks(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+    if (h.frozen_begin >= h.frozen_end) {
+      run(begin, end);
+      return;
+    }
+    run(begin, std::min(end, h.frozen_begin));  // the parts of the chunk outside [frozen_begin, frozen_end)
+    run(std::max(begin, h.frozen_end), end);
   });
 }
 
@@ -47,19 +54,29 @@ inline double sqrt_t(double x) { return std::sqrt(x); }
 
 template <typename T>
 double sum_squares(const T* x, int64_t n) {
-  // Eight independent partial sums (fixed assignment, so still deterministic) keep the adder busy.
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) {
-      const double v = static_cast<double>(x[i + k]);
-      acc[k] += v * v;
+  // Partial sums over at most kParts chunks whose size follows n alone, added in chunk order: the
+  // same result at any thread count. Within a chunk, eight independent partial sums (fixed
+  // assignment) keep the adder busy.
+  constexpr int64_t kParts = 256;
+  const int64_t chunk = std::max<int64_t>(kParallelGrain, (n + kParts - 1) / kParts);
+  double part[kParts] = {};
+  parallel_chunks(n, chunk, [&](int64_t begin, int64_t end) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = begin;
+    for (; i + 8 <= end; i += 8)
+      for (int k = 0; k < 8; ++k) {
+        const double v = static_cast<double>(x[i + k]);
+        acc[k] += v * v;
+      }
+    for (; i < end; ++i) {
+      const double v = static_cast<double>(x[i]);
+      acc[0] += v * v;
     }
-  for (; i < n; ++i) {
-    const double v = static_cast<double>(x[i]);
-    acc[0] += v * v;
-  }
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    part[begin / chunk] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  });
+  double total = 0.0;
+  for (int64_t c = 0; c * chunk < n; ++c) total += part[c];
+  return total;
 }
 
 double clip_scale(double norm, double clipnorm) {

@@ -154,6 +154,10 @@ TEST(ElementwiseCpu, OptimizerStepDoesNotDependOnTheThreadCount) {
     return w;
   });
   EXPECT_EQ(one, four);
+  const auto [norm_one, norm_four] = at_one_and_four_threads([&] {
+    return std::vector<float>{static_cast<float>(cpu::sum_squares<float>(g.data(), n))};
+  });
+  EXPECT_EQ(norm_one, norm_four);
   std::vector<float> mask(n);
   cpu::lr_dropout_mask<float>(mask.data(), n, h.keep_prob, h.seed, h.offset);
   std::vector<float> w = w0, m(n, 0.f), v(n, 0.f);
