@@ -56,6 +56,8 @@ std::string cpu_pool_description() {
   return std::to_string(cpu::pool_threads()) + " threads (OpenMP), BLAS on " + cpu::blas_thread_pool();
 }
 
+void set_cpu_threads_for_this_thread(int threads) { cpu::set_pool_threads_for_caller(threads); }
+
 Context::Context(Device device, uint64_t seed) : device_(device), seed_(seed) {
   cpu_alloc_ = make_cpu_allocator();
   if (device.is_cuda()) {

@@ -34,6 +34,9 @@ std::string device_name(Device device);
 // The CPU backend's thread pool, for reports: "2 threads (OpenMP), BLAS on openmp". "BLAS on
 // pthreads" means the process loaded a BLAS with its own pool first (see engine/CMakeLists.txt).
 std::string cpu_pool_description();
+// Threads the CPU backend may use for work started on the calling thread (the others keep theirs):
+// a stage with one engine context per worker thread and a worker per core sets 1 in each worker.
+void set_cpu_threads_for_this_thread(int threads);
 
 class Context {
  public:

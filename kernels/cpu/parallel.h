@@ -12,6 +12,11 @@ namespace facet::cpu {
 // Threads in the pool (OMP_NUM_THREADS, else one per core).
 int pool_threads();
 
+// Threads for parallel work started from the calling thread from now on (OpenMP's per-thread
+// setting; other threads keep theirs). A stage running one engine context per worker thread, with
+// as many workers as cores, sets 1 in each worker so that workers x pool threads never exceed the cores.
+void set_pool_threads_for_caller(int threads);
+
 // Which thread pool the BLAS this library calls runs on, as the loader bound it: "openmp" (this
 // pool), "pthreads" (OpenBLAS's own threads, e.g. when a library loaded earlier, such as OpenCV,
 // brought Debian's default libblas.so.3 first), "sequential".

@@ -408,6 +408,9 @@ ExtractResult run_extract(const ExtractOptions& opt, const ProgressFn& progress)
   std::vector<std::thread> pool;
   for (int w = 0; w < workers; ++w) {
     pool.emplace_back([&, w] {
+      // On the CPU the workers are the parallelism (one per core, up to four): each runs its nets
+      // on its own thread, as bin/cmd_extract.cpp does for OpenBLAS's GEMMs.
+      if (!gpu && workers > 1) set_cpu_threads_for_this_thread(1);
       try {
         Batch b;
         while (work.pop(b)) {
