@@ -2,11 +2,13 @@
 // info: counts, face types, sizes, sources and skipped files; sort: DeepFaceLab's sorter orders
 // (blur, yaw, pitch, hist, face-size), printed or applied as a numeric name prefix; dedupe:
 // near-duplicate faces, listed or moved to <dir>/_removed. Nothing is changed without --apply.
+// import-dfl: a DeepFaceLab aligned folder to a facet face set (+ alignments file for merge).
 #include <cstdio>
 #include <memory>
 
 #include "bin/commands.h"
 #include "pipeline/tools/faceset_dedupe.h"
+#include "pipeline/tools/faceset_import_dfl.h"
 #include "pipeline/tools/faceset_info.h"
 #include "pipeline/tools/faceset_sort.h"
 
@@ -18,7 +20,8 @@ struct FacesetArgs {
   std::string info_dir, sort_dir, dedupe_dir, by = "blur";
   bool check = false, all = false, json = false, sort_apply = false, reverse = false, dedupe_apply = false;
   double threshold = tools::kDefaultDedupeThreshold;
-  CLI::App *info = nullptr, *sort = nullptr, *dedupe = nullptr;
+  tools::ImportDflOptions import;
+  CLI::App *info = nullptr, *sort = nullptr, *dedupe = nullptr, *import_dfl = nullptr;
 };
 
 void print_skipped(Console& console, const std::vector<faces::SkippedFile>& skipped) {
@@ -31,7 +34,7 @@ void print_skipped(Console& console, const std::vector<faces::SkippedFile>& skip
 
 Action add_faceset(CLI::App& app, Console& console) {
   auto a = std::make_shared<FacesetArgs>();
-  CLI::App* fs = app.add_subcommand("faceset", "Face set tools: info, sort (like DeepFaceLab's sorter), dedupe");
+  CLI::App* fs = app.add_subcommand("faceset", "Face set tools: info, sort (like DeepFaceLab's sorter), dedupe, import-dfl");
   fs->require_subcommand(1);
 
   a->info = fs->add_subcommand("info", "Faces, face types, sizes, sources and skipped files of a face set");
@@ -58,6 +61,15 @@ Action add_faceset(CLI::App& app, Console& console) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.999));
   a->dedupe->add_flag("--apply", a->dedupe_apply, "Move the duplicates to DIR/_removed (nothing is deleted)");
+
+  a->import_dfl = fs->add_subcommand(
+      "import-dfl", "Copy a DeepFaceLab aligned folder into a facet face set (JPEGs kept byte for byte, facet "
+                    "metadata added); with --frames, also write the alignments file facet merge needs");
+  a->import_dfl->add_option("src", a->import.src_dir, "DeepFaceLab aligned folder, e.g. data_dst/aligned")->required();
+  a->import_dfl->add_option("dst", a->import.dst_dir, "facet face set folder to write")->required();
+  a->import_dfl->add_option("--frames", a->import.frames_dir,
+                            "The frame folder the faces were extracted from (e.g. data_dst): faces are matched to "
+                            "frames by DFL's source_filename and DST/<folder>.alignments.json is written");
 
   return [a, &console]() {
     char line[1024];
@@ -125,6 +137,24 @@ Action add_faceset(CLI::App& app, Console& console) {
       std::snprintf(line, sizeof line, "# %zu near-duplicates among %lld faces moved to %s/_removed", moved.size(),
                     static_cast<long long>(r.faces), a->dedupe_dir.c_str());
       console.result(line);
+      return 0;
+    }
+    if (a->import_dfl->parsed()) {
+      const tools::ImportDflResult r = tools::import_dfl_face_set(a->import);
+      for (const auto& s : r.skipped) console.error(s.filename + ": " + s.reason);
+      if (!r.unmatched.empty())
+        console.warn(std::to_string(r.unmatched.size()) + " face(s) name a source frame that is not in " +
+                     a->import.frames_dir + " (first: " + r.unmatched.front() + "); they are imported but not merged");
+      std::snprintf(line, sizeof line, "%lld faces imported into %s (%lld with an XSeg mask, %lld with XSeg polygons)",
+                    static_cast<long long>(r.imported), a->import.dst_dir.c_str(),
+                    static_cast<long long>(r.with_xseg_mask), static_cast<long long>(r.with_polygons));
+      console.result(line);
+      if (!r.alignments_path.empty()) console.result("alignments: " + r.alignments_path);
+      if (!r.skipped.empty()) {
+        console.error(std::to_string(r.skipped.size()) + " file(s) in " + a->import.src_dir +
+                      " could not be imported (listed above)");
+        return 1;
+      }
       return 0;
     }
     return 2;

@@ -2,15 +2,18 @@
 #include "pipeline/faces/face_image.h"
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
 #include "engine/io/read_file.h"
+#include "pipeline/faces/dfl_face.h"
 
 namespace facet::faces {
 
@@ -40,8 +43,73 @@ const std::set<std::string>& known_keys() {
   static const std::set<std::string> k = {"facet_face",   "face_type",         "size",
                                           "landmarks",    "source_frame",      "source_filename",
                                           "face_index",   "source_rect",       "source_landmarks",
-                                          "image_to_face_mat", "eyebrows_expand_mod"};
+                                          "image_to_face_mat", "eyebrows_expand_mod", "seg_ie_polys",
+                                          "xseg_mask"};
   return k;
+}
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(const std::vector<uint8_t>& b) {
+  std::string out;
+  out.reserve((b.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < b.size(); i += 3) {
+    const uint32_t n = uint32_t(b[i]) << 16 | (i + 1 < b.size() ? uint32_t(b[i + 1]) << 8 : 0) |
+                       (i + 2 < b.size() ? b[i + 2] : 0);
+    out.push_back(kBase64[n >> 18 & 63]);
+    out.push_back(kBase64[n >> 12 & 63]);
+    out.push_back(i + 1 < b.size() ? kBase64[n >> 6 & 63] : '=');
+    out.push_back(i + 2 < b.size() ? kBase64[n & 63] : '=');
+  }
+  return out;
+}
+
+std::vector<uint8_t> base64_decode(const std::string& s, const std::string& what) {
+  FACET_CHECK(s.size() % 4 == 0, what, ": 'xseg_mask' is not base64 (length ", s.size(), ")");
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    uint32_t n = 0;
+    int pad = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const char c = s[i + k];
+      const char* p = c ? std::strchr(kBase64, c) : nullptr;
+      FACET_CHECK(p || (c == '=' && i + 4 == s.size() && k >= 2), what, ": 'xseg_mask' is not base64");
+      if (!p) ++pad;
+      FACET_CHECK(p == nullptr || pad == 0, what, ": 'xseg_mask' is not base64");
+      n = n << 6 | uint32_t(p ? p - kBase64 : 0);
+    }
+    out.push_back(uint8_t(n >> 16));
+    if (pad < 2) out.push_back(uint8_t(n >> 8));
+    if (pad < 1) out.push_back(uint8_t(n));
+  }
+  return out;
+}
+
+json polygons_json(const std::vector<SegPolygon>& polys) {
+  json a = json::array();
+  for (const SegPolygon& p : polys) a.push_back({{"type", p.include ? "include" : "exclude"}, {"points", points_json(p.points)}});
+  return a;
+}
+
+std::vector<SegPolygon> polygons_from(const json& j, const std::string& what) {
+  FACET_CHECK(j.is_array(), what, ": 'seg_ie_polys' must be an array of {\"type\", \"points\"}");
+  std::vector<SegPolygon> out;
+  for (const json& p : j) {
+    FACET_CHECK(p.is_object() && p.contains("type") && p["type"].is_string() && p.contains("points") &&
+                    p["points"].is_array(),
+                what, ": 'seg_ie_polys' entries must be {\"type\": \"include\"|\"exclude\", \"points\": [[x, y], ...]}");
+    const std::string type = p["type"].get<std::string>();
+    FACET_CHECK(type == "include" || type == "exclude", what, ": seg_ie_polys type '", type,
+                "' is neither include nor exclude");
+    SegPolygon poly{type == "include", {}};
+    for (const json& q : p["points"]) {
+      FACET_CHECK(q.is_array() && q.size() == 2 && q[0].is_number() && q[1].is_number(), what,
+                  ": seg_ie_polys points must be [x, y] pairs");
+      poly.points.emplace_back(q[0].get<double>(), q[1].get<double>());
+    }
+    out.push_back(std::move(poly));
+  }
+  return out;
 }
 
 }  // namespace
@@ -64,6 +132,8 @@ std::string face_metadata_to_json(const FaceMetadata& m) {
   const Affine& a = m.image_to_face;
   j["image_to_face_mat"] = {{a(0, 0), a(0, 1), a(0, 2)}, {a(1, 0), a(1, 1), a(1, 2)}};
   j["eyebrows_expand_mod"] = m.eyebrows_expand_mod;
+  if (!m.seg_polygons.empty()) j["seg_ie_polys"] = polygons_json(m.seg_polygons);
+  if (!m.xseg_mask.empty()) j["xseg_mask"] = base64_encode(m.xseg_mask);
   return j.dump();
 }
 
@@ -97,6 +167,11 @@ FaceMetadata face_metadata_from_json(const std::string& text, const std::string&
     for (int r = 0; r < 2; ++r)
       for (int c = 0; c < 3; ++c) m.image_to_face(r, c) = a[r][c].get<double>();
     m.eyebrows_expand_mod = j.value("eyebrows_expand_mod", 1.0);
+    if (j.contains("seg_ie_polys")) m.seg_polygons = polygons_from(j["seg_ie_polys"], what);
+    if (j.contains("xseg_mask")) {
+      FACET_CHECK(j["xseg_mask"].is_string(), what, ": 'xseg_mask' must be a base64 string");
+      m.xseg_mask = base64_decode(j["xseg_mask"].get<std::string>(), what);
+    }
   } catch (const json::exception& e) {
     throw Error(what + ": malformed metadata (" + e.what() + ")");
   }
@@ -105,6 +180,37 @@ FaceMetadata face_metadata_from_json(const std::string& text, const std::string&
     if (!known_keys().count(it.key())) extra[it.key()] = it.value();
   if (!extra.empty()) m.extra_json = extra.dump();
   return m;
+}
+
+cv::Mat decode_xseg_mask(const FaceMetadata& m, const std::string& what) {
+  if (m.xseg_mask.empty()) return {};
+  cv::Mat mask;
+  try {
+    mask = cv::imdecode(m.xseg_mask, cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    throw Error(what + ": xseg mask cannot be decoded (OpenCV: " + e.what() + ")");
+  }
+  FACET_CHECK(!mask.empty() && mask.type() == CV_8UC1, what, ": xseg mask (", m.xseg_mask.size(),
+              " bytes) is not a decodable PNG or JPEG image");
+  return mask;
+}
+
+cv::Mat seg_polygons_mask(cv::Size size, const std::vector<SegPolygon>& polys) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8UC1);
+  for (const SegPolygon& p : polys) {
+    if (p.points.empty()) continue;
+    std::vector<cv::Point> pts;
+    for (const Point& q : p.points) pts.emplace_back(int(q.x), int(q.y));  // numpy astype(int32) truncates
+    cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(p.include ? 255 : 0));
+  }
+  return mask;
+}
+
+std::optional<FaceMetadata> face_metadata_from_image(const std::vector<uint8_t>& bytes, const std::string& what) {
+  const std::optional<std::string> payload = extract_image_metadata(bytes, what);
+  if (payload) return face_metadata_from_json(*payload, what);
+  if (sniff_image_format(bytes) == ImageFormat::Jpeg) return read_dfl_metadata(bytes, what);
+  return std::nullopt;
 }
 
 std::vector<uint8_t> encode_face_image(const cv::Mat& image, const FaceMetadata& meta, ImageFormat fmt,
@@ -145,18 +251,15 @@ void write_face_image(const std::string& path, const cv::Mat& image, const FaceM
 }
 
 std::optional<FaceMetadata> read_face_metadata(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
-  const std::optional<std::string> payload = extract_image_metadata(bytes, path);
-  if (!payload) return std::nullopt;
-  return face_metadata_from_json(*payload, path);
+  return face_metadata_from_image(read_file_bytes(path), path);
 }
 
 FaceImage read_face_image(const std::string& path) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
-  const std::optional<std::string> payload = extract_image_metadata(bytes, path);
-  FACET_CHECK(payload.has_value(), path, ": image has no facet face metadata (not an extracted face?)");
+  std::optional<FaceMetadata> meta = face_metadata_from_image(bytes, path);
+  FACET_CHECK(meta.has_value(), path, ": image has no facet or DeepFaceLab face metadata (not an extracted face?)");
   FaceImage f;
-  f.meta = face_metadata_from_json(*payload, path);
+  f.meta = std::move(*meta);
   f.image = cv::imdecode(bytes, cv::IMREAD_COLOR);
   FACET_CHECK(!f.image.empty(), path, ": image data cannot be decoded (corrupt)");
   return f;

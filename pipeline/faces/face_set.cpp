@@ -32,12 +32,12 @@ FaceSet load_face_set(const std::string& dir, const FaceSetOptions& opt) {
     const std::string path = (fs::path(dir) / name).string();
     try {
       const std::vector<uint8_t> bytes = read_file_bytes(path);
-      const std::optional<std::string> payload = extract_image_metadata(bytes, name);
-      if (!payload) {
-        set.skipped.push_back({name, "no facet face metadata (not an extracted face?)"});
+      std::optional<FaceMetadata> meta = face_metadata_from_image(bytes, name);
+      if (!meta) {
+        set.skipped.push_back({name, "no facet or DeepFaceLab face metadata (not an extracted face?)"});
         continue;
       }
-      FaceSetEntry entry{path, name, face_metadata_from_json(*payload, name)};
+      FaceSetEntry entry{path, name, std::move(*meta)};
       if (opt.decode_pixels) {
         const cv::Mat img = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
         FACET_CHECK(!img.empty(), name, ": image data cannot be decoded (corrupt)");

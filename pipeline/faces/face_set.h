@@ -1,6 +1,6 @@
 // A face set is a folder of face images (.png/.jpg/.jpeg) that each carry their metadata
 // (face_image.h). Loading one lists the faces in natural file-name order; files that cannot be
-// read, are corrupt, or carry no facet metadata are skipped and reported by name, so one bad
+// read, are corrupt, or carry neither facet nor DeepFaceLab metadata (dfl_face.h) are skipped and reported by name, so one bad
 // file never stops training or merging. Other files (e.g. an alignments .json) are ignored.
 #pragma once
 #include <cstdint>

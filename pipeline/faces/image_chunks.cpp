@@ -197,6 +197,24 @@ uint32_t png_crc32(const uint8_t* data, size_t n, uint32_t crc) {
   return ~crc;
 }
 
+std::optional<std::string> extract_foreign_jpeg_app15(const std::vector<uint8_t>& b, const std::string& what) {
+  for (const JpegSegment& s : jpeg_segments(b, what))
+    if (s.marker == 0xEF && !ours(b, s))
+      return std::string(reinterpret_cast<const char*>(&b[s.offset + 4]), s.length - 2);
+  return std::nullopt;
+}
+
+std::pair<int, int> jpeg_dimensions(const std::vector<uint8_t>& b, const std::string& what) {
+  for (const JpegSegment& s : jpeg_segments(b, what)) {
+    const bool sof = s.marker >= 0xC0 && s.marker <= 0xCF && s.marker != 0xC4 && s.marker != 0xC8 && s.marker != 0xCC;
+    if (!sof) continue;
+    FACET_CHECK(s.length >= 8, what, ": JPEG frame header (SOF) is too short (corrupt)");
+    const uint8_t* p = &b[s.offset + 4];  // precision, height u16, width u16
+    return {int(p[3]) << 8 | p[4], int(p[1]) << 8 | p[2]};
+  }
+  throw Error(what + ": JPEG has no frame header (SOF) before its image data (corrupt)");
+}
+
 ImageFormat sniff_image_format(const std::vector<uint8_t>& b) {
   if (b.size() >= 8 && std::memcmp(b.data(), kPngSig, 8) == 0) return ImageFormat::Png;
   if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return ImageFormat::Jpeg;

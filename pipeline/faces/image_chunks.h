@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace facet::faces {
@@ -29,6 +30,14 @@ std::vector<uint8_t> embed_image_metadata(const std::vector<uint8_t>& image, con
 // throws facet::Error naming `what` and the problem when it is broken, e.g. a truncated file.
 std::optional<std::string> extract_image_metadata(const std::vector<uint8_t>& image,
                                                   const std::string& what = "image");
+
+// The payload of the first JPEG APP15 segment that is not facet's (DeepFaceLab's DFLJPG keeps its
+// pickled dict there, without a signature), or nullopt when there is none. Checks the container as
+// extract_image_metadata does and throws facet::Error naming `what` when it is broken.
+std::optional<std::string> extract_foreign_jpeg_app15(const std::vector<uint8_t>& jpeg, const std::string& what = "image");
+
+// Width and height from a JPEG's SOFn segment; throws facet::Error naming `what` when there is none.
+std::pair<int, int> jpeg_dimensions(const std::vector<uint8_t>& jpeg, const std::string& what = "image");
 
 // CRC-32 as PNG uses it (ISO 3309 / zlib).
 uint32_t png_crc32(const uint8_t* data, size_t n, uint32_t crc = 0);

@@ -79,7 +79,7 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
 TEST(FaceMetadata, PngRoundTripKeepsPixelsAndMetadata) {
   const cv::Mat img = test_image();
   FaceMetadata meta = test_meta();
-  meta.extra_json = R"({"xseg_mask":"abc","future_key":[1,2,3]})";
+  meta.extra_json = R"({"learned_mask":"abc","future_key":[1,2,3]})";
   const std::vector<uint8_t> bytes = encode_face_image(img, meta, ImageFormat::Png);
   EXPECT_EQ(count_of(bytes, "fcTm"), 1u);
   // Our chunk sits right before IEND: the last 12 bytes are the IEND chunk.
@@ -95,7 +95,7 @@ TEST(FaceMetadata, PngRoundTripKeepsPixelsAndMetadata) {
   EXPECT_EQ(back.width, 96);
   EXPECT_EQ(back.height, 80);
   const auto extra = nlohmann::json::parse(back.extra_json);
-  EXPECT_EQ(extra["xseg_mask"], "abc");
+  EXPECT_EQ(extra["learned_mask"], "abc");
   EXPECT_EQ(extra["future_key"].size(), 3u);
 }
 
