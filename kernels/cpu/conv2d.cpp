@@ -266,17 +266,38 @@ inline void for_depthwise_taps(const Conv2dGeom& g, Fn&& fn) {
       }
 }
 
+// One output pixel at a time, channels in blocks of kDepthwiseBlock held in registers across the
+// taps (the sums start from the bias and add the taps in kernel order, as the definition reads).
 template <typename T>
 void depthwise_conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, const T* bias, T* y) {
-  const int64_t C = g.c, NP = g.out_pixels();
-  for (int64_t r = 0; r < NP; ++r)
-    for (int64_t c = 0; c < C; ++c) y[r * C + c] = bias ? bias[c] : T(0);
-  for_depthwise_taps(g, [&](int64_t xo, int64_t yo, int64_t wo) {
-    const T* xs = x + xo;
-    const T* ws = w + wo;
-    T* ys = y + yo;
-    for (int64_t c = 0; c < C; ++c) ys[c] += xs[c] * ws[c];
-  });
+  constexpr int64_t kDepthwiseBlock = 32;
+  const int64_t C = g.c;
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      const int64_t iy0 = oy * g.stride_h - g.pad_top;
+      const int64_t i_lo = std::max<int64_t>(0, -iy0), i_hi = std::min<int64_t>(g.kh, g.h - iy0);
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        const int64_t ix0 = ox * g.stride_w - g.pad_left;
+        const int64_t j_lo = std::max<int64_t>(0, -ix0), j_hi = std::min<int64_t>(g.kw, g.w - ix0);
+        T* yp = y + ((n * g.oh + oy) * g.ow + ox) * C;
+        for (int64_t c0 = 0; c0 < C; c0 += kDepthwiseBlock) {
+          const int64_t cb = std::min(kDepthwiseBlock, C - c0);
+          T acc[kDepthwiseBlock];
+          for (int64_t c = 0; c < cb; ++c) acc[c] = bias ? bias[c0 + c] : T(0);
+          for (int64_t i = i_lo; i < i_hi; ++i)
+            for (int64_t j = j_lo; j < j_hi; ++j) {
+              const T* xs = x + ((n * g.h + iy0 + i) * g.w + ix0 + j) * C + c0;
+              const T* ws = w + (i * g.kw + j) * C + c0;
+              if (cb == kDepthwiseBlock) {
+                for (int64_t c = 0; c < kDepthwiseBlock; ++c) acc[c] += xs[c] * ws[c];
+              } else {
+                for (int64_t c = 0; c < cb; ++c) acc[c] += xs[c] * ws[c];
+              }
+            }
+          for (int64_t c = 0; c < cb; ++c) yp[c0 + c] = acc[c];
+        }
+      }
+    }
 }
 
 template <typename T>

@@ -3,6 +3,7 @@
 // check the formula against the op's definition (layout.h) line by line; the CUDA kernels must match these bit for bit.
 #include "kernels/cpu/layout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -90,8 +91,10 @@ void pixel_norm_backward(const T* x, const T* dy, T* dx, int64_t N, int64_t D, d
   }
 }
 
+namespace {
+// pad by its definition, one output element at a time (any padding, negative included).
 template <typename T>
-void pad(const T* x, T* y, int rank, const int64_t* shape, const int64_t* before, const int64_t* after, T value) {
+void pad_elementwise(const T* x, T* y, int rank, const int64_t* shape, const int64_t* before, const int64_t* after, T value) {
   std::vector<int64_t> oshape(static_cast<size_t>(rank));
   for (int a = 0; a < rank; ++a) oshape[a] = shape[a] + before[a] + after[a];
   const int64_t total = count(rank, oshape.data());
@@ -109,6 +112,50 @@ void pad(const T* x, T* y, int rank, const int64_t* shape, const int64_t* before
     }
     y[o++] = inside ? x[src] : value;
   } while (next_index(idx, oshape.data()));
+}
+}  // namespace
+
+constexpr int kPadMaxRank = 8;  // tensors of higher rank take pad_elementwise
+
+// The TFLite face nets pad channels (the innermost axis) before residual adds, on every block, so
+// pad walks the output one innermost row at a time: a row whose outer coordinates fall in the
+// padding is all `value`, any other is `before` values, a copy of the input row, `after` values.
+template <typename T>
+void pad(const T* x, T* y, int rank, const int64_t* shape, const int64_t* before, const int64_t* after, T value) {
+  const int last = rank - 1;
+  if (rank == 0 || rank > kPadMaxRank || before[last] < 0 || after[last] < 0) {
+    pad_elementwise(x, y, rank, shape, before, after, value);
+    return;
+  }
+  int64_t oshape[kPadMaxRank], xstride[kPadMaxRank], idx[kPadMaxRank] = {};
+  int64_t acc = 1;
+  for (int a = last; a >= 0; --a) {
+    oshape[a] = shape[a] + before[a] + after[a];
+    xstride[a] = acc;
+    acc *= shape[a];
+  }
+  const int64_t row = oshape[last], rows = row > 0 ? count(rank, oshape) / row : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    T* yr = y + r * row;
+    bool inside = shape[last] > 0;
+    int64_t src = 0;
+    for (int a = 0; a < last && inside; ++a) {
+      const int64_t k = idx[a] - before[a];
+      inside = k >= 0 && k < shape[a];
+      src += k * xstride[a];
+    }
+    if (!inside) {
+      std::fill(yr, yr + row, value);
+    } else {
+      std::fill(yr, yr + before[last], value);
+      std::copy(x + src, x + src + shape[last], yr + before[last]);
+      std::fill(yr + before[last] + shape[last], yr + row, value);
+    }
+    for (int a = last - 1; a >= 0; --a) {  // next outer coordinate
+      if (++idx[a] < oshape[a]) break;
+      idx[a] = 0;
+    }
+  }
 }
 
 template <typename T>

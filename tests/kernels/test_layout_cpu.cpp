@@ -205,6 +205,37 @@ TEST(LayoutCpu, PadAndSliceHandExample) {
   EXPECT_EQ(s2, (std::vector<double>{9, 9, 9, 2, 3, 9}));
 }
 
+// pad copies whole innermost rows; every output element must still be what the definition says:
+// the input element at (index - before) where that lies inside the input, else the pad value.
+TEST(LayoutCpu, PadMatchesItsDefinitionOnEveryAxis) {
+  const int64_t shape[] = {2, 3, 4, 5};
+  const std::vector<std::vector<int64_t>> pads = {
+      {0, 0, 0, 3, 0, 0, 0, 2},  // channels only (the face nets' residual pads)
+      {1, 0, 2, 0, 0, 1, 1, 2},  // every axis, asymmetric
+      {0, 2, 0, 0, 0, 0, 0, 0},  // outer axis only
+      {0, 0, 0, -2, 0, 0, 0, 0}, // a negative (cropping) innermost pad takes the element-wise path
+  };
+  const auto x = random_values(2 * 3 * 4 * 5, 11);
+  for (const auto& p : pads) {
+    const int64_t before[] = {p[0], p[1], p[2], p[3]}, after[] = {p[4], p[5], p[6], p[7]};
+    int64_t os[4];
+    for (int a = 0; a < 4; ++a) os[a] = shape[a] + before[a] + after[a];
+    std::vector<double> y(size_t(os[0] * os[1] * os[2] * os[3]), -1.0);
+    cpu::pad<double>(x.data(), y.data(), 4, shape, before, after, 7.5);
+    size_t o = 0;
+    for (int64_t i0 = 0; i0 < os[0]; ++i0)
+      for (int64_t i1 = 0; i1 < os[1]; ++i1)
+        for (int64_t i2 = 0; i2 < os[2]; ++i2)
+          for (int64_t i3 = 0; i3 < os[3]; ++i3, ++o) {
+            const int64_t k[] = {i0 - before[0], i1 - before[1], i2 - before[2], i3 - before[3]};
+            bool inside = true;
+            for (int a = 0; a < 4; ++a) inside = inside && k[a] >= 0 && k[a] < shape[a];
+            const double want = inside ? x[size_t(((k[0] * 3 + k[1]) * 4 + k[2]) * 5 + k[3])] : 7.5;
+            ASSERT_EQ(y[o], want) << "pads " << ::testing::PrintToString(p) << " at " << i0 << "," << i1 << "," << i2 << "," << i3;
+          }
+  }
+}
+
 TEST(LayoutCpu, ConcatAndSplitHandExample) {
   // concat along axis 1 of [2,1] and [2,2]: outer 2, inner 1
   const std::vector<double> a = {1, 2}, b = {3, 4, 5, 6};
