@@ -14,7 +14,7 @@
 // that; ctest's bench/train_step_validation does, on the CUDA rows at `--cuda-preset=tiny
 // --cuda-batch=1`, so the emulated device checks the CUDA path. Counters: ms/iteration (manual
 // time, device synchronised per iteration), images/s (2 x batch per iteration), TFLOP/s from the
-// analytic training FLOPs.
+// analytic training FLOPs, and on the CUDA rows kernel launches per iteration.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -134,16 +134,21 @@ void run_bench(benchmark::State& state, Device dev, const std::string& preset, i
   int64_t it = 0;
   for (int w = 0; w < 3; ++w) t.step(it++, false);  // warm-up: algorithm choice, allocator caching
   t.ctx.synchronize();
+  uint64_t launches = 0;
   for (auto _ : state) {
     if (t.train->pending() == TrainBench::kLossWindow) {  // untimed: the trainer's status-line read
       (void)t.train->read_losses();
       t.ctx.synchronize();
     }
+    const uint64_t l0 = cuda_work_counts().launches;
     const auto t0 = std::chrono::steady_clock::now();
     t.step(it++, false);
     t.ctx.synchronize();
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    launches += cuda_work_counts().launches - l0;
   }
+  if (dev.is_cuda())  // kernels per iteration, cuDNN / cuBLAS calls as one each
+    state.counters["launches/iter"] = static_cast<double>(launches) / static_cast<double>(state.iterations());
   const double flops = 2.0 * batch * models::saehd_flops(t.opt).training_per_image;
   state.counters["images/s"] = benchmark::Counter(2.0 * batch, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["TFLOP/s"] = benchmark::Counter(flops / 1e12, benchmark::Counter::kIsIterationInvariantRate);

@@ -9,6 +9,7 @@
 #if FACET_HAS_CUDA
 #include "engine/cuda/caching_allocator.h"
 #include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/launch_count.h"
 #include "kernels/cuda/runtime.h"
 #else
 namespace facet::cuda {
@@ -26,6 +27,15 @@ bool cuda_available() {
 #else
   return false;
 #endif
+}
+
+CudaWorkCounts cuda_work_counts() {
+  CudaWorkCounts c;
+#if FACET_HAS_CUDA
+  c.launches = cuda::launch_count();
+  c.copies = cuda::copy_count();
+#endif
+  return c;
 }
 
 int cuda_compute_capability(int index) {

@@ -25,6 +25,13 @@ bool cuda_available();
 // The CUDA backend is the emulated device (the CPU running our CUDA code, for tests and debugging
 // only; see docs/testing.md).
 bool cuda_is_emulated();
+// What the GPU has been asked to do since the process started (0 without the CUDA backend):
+// kernel launches (ours, plus one per cuDNN / cuBLAS call) and stream copies / memsets. A
+// training step's share is the difference around it (kernels/cuda/launch_count.h).
+struct CudaWorkCounts {
+  uint64_t launches = 0, copies = 0;
+};
+CudaWorkCounts cuda_work_counts();
 // major * 10 + minor of CUDA device `index` (0 without one): bf16 tensor cores need 80 (Ampere).
 int cuda_compute_capability(int index);
 

@@ -59,9 +59,10 @@ class SaehdModel : public nn::Module {
   explicit SaehdModel(const SaehdOptions& opt) : opt_(opt), archi_(parse_archi(opt.archi)) {}
   void check_images(const char* what, const Tensor& x) const;
 
-  // The wirings, on inputs already checked and cast to the compute dtype.
-  virtual SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                         bool with_swap, bool with_style_swap) = 0;
+  // The wirings, on inputs already checked and cast to the compute dtype. forward_train takes
+  // both sides as one batch: warped = [warped_src (n_src rows); warped_dst].
+  virtual SaehdPredictions forward_train(Context& ctx, const Tensor& warped, int64_t n_src, bool with_swap,
+                                         bool with_style_swap) = 0;
   virtual ImageAndMask forward_src(Context& ctx, const Tensor& x) = 0;
   virtual ImageAndMask forward_dst(Context& ctx, const Tensor& x) = 0;
   virtual ImageAndMask forward_swap(Context& ctx, const Tensor& dst) = 0;
@@ -79,8 +80,8 @@ class DFModel : public SaehdModel {
   std::shared_ptr<Decoder> decoder_src, decoder_dst;
 
  protected:
-  SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap, bool with_style_swap) override;
+  SaehdPredictions forward_train(Context& ctx, const Tensor& warped, int64_t n_src, bool with_swap,
+                                 bool with_style_swap) override;
   ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;
@@ -95,8 +96,8 @@ class LIAEModel : public SaehdModel {
   std::shared_ptr<Decoder> decoder;
 
  protected:
-  SaehdPredictions forward_train(Context& ctx, const Tensor& warped_src, const Tensor& warped_dst,
-                                 bool with_swap, bool with_style_swap) override;
+  SaehdPredictions forward_train(Context& ctx, const Tensor& warped, int64_t n_src, bool with_swap,
+                                 bool with_style_swap) override;
   ImageAndMask forward_src(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_dst(Context& ctx, const Tensor& x) override;
   ImageAndMask forward_swap(Context& ctx, const Tensor& dst) override;

@@ -162,6 +162,33 @@ Tensor slice_axis(Context& ctx, const Tensor& x, int axis, int64_t begin, int64_
   return slice(ctx, x, b, e);
 }
 
+std::vector<Tensor> split_rows(Context& ctx, const Tensor& x, const std::vector<int64_t>& rows) {
+  FACET_CHECK(x.defined() && x.rank() >= 1, "split_rows: expected a tensor of rank >= 1");
+  int64_t total = 0;
+  for (int64_t r : rows) {
+    FACET_CHECK(r >= 0, "split_rows: negative row count ", r, " for ", shape_str(x.shape()));
+    total += r;
+  }
+  FACET_CHECK(total == x.dim(0), "split_rows: pieces of ", total, " rows in all for ", shape_str(x.shape()));
+  std::vector<Tensor> pieces;
+  int64_t begin = 0;
+  const bool grad = needs_grad(ctx, {&x});
+  for (int64_t r : rows) {
+    Tensor y = x.slice0(begin, begin + r);
+    if (grad) {
+      std::vector<int64_t> before(static_cast<size_t>(x.rank()), 0), after(static_cast<size_t>(x.rank()), 0);
+      before[0] = begin;
+      after[0] = x.dim(0) - begin - r;
+      record(ctx, "split_rows", y, {x}, [&ctx, before, after](const Tensor& gy) -> std::vector<Tensor> {
+        return {pad_raw(ctx, gy, before, after, 0.0)};
+      });
+    }
+    pieces.push_back(y);
+    begin += r;
+  }
+  return pieces;
+}
+
 // --- concat -------------------------------------------------------------------------------------
 
 Tensor concat(Context& ctx, const std::vector<Tensor>& xs, int axis) {

@@ -33,6 +33,12 @@ Tensor slice(Context& ctx, const Tensor& x, const std::vector<int64_t>& begin, c
 // Convenience: [begin, end) along one axis (negative axis counts from the back), whole elsewhere.
 Tensor slice_axis(Context& ctx, const Tensor& x, int axis, int64_t begin, int64_t end);
 
+// x cut along axis 0 into consecutive pieces of rows[0], rows[1], ... rows (summing to x.dim(0)):
+// views of x, no copy (tensors are contiguous, so a run of leading-axis rows is one). For running
+// several batches through a shared network as one and handing each its own part of the result.
+// Backward: each piece's gradient scattered into zeros of x's shape (a pad), summed by the tape.
+std::vector<Tensor> split_rows(Context& ctx, const Tensor& x, const std::vector<int64_t>& rows);
+
 // Concatenation along `axis` (negative counts from the back); all other axes must agree.
 // Backward splits the gradient.
 Tensor concat(Context& ctx, const std::vector<Tensor>& xs, int axis);

@@ -15,6 +15,7 @@
 
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/launch_count.h"
 #include "kernels/cuda/matmul.h"
 #include "kernels/cuda/runtime.h"
 
@@ -207,6 +208,7 @@ void conv2d_forward(const Handles& h, DType dt, const Conv2dGeom& g, const void*
         xin = workspace;
       }
       const float one = 1.f, zero = 0.f;
+      count_launch();
       FACET_CUDNN_CHECK(cudnnConvolutionForward(static_cast<cudnnHandle_t>(h.cudnn), &one, p.xd, xin, p.wd, w, p.cd,
                                                 p.fwd, static_cast<char*>(workspace) + p.pad_bytes, p.fwd_bytes, &zero,
                                                 p.yd, y));
@@ -227,6 +229,7 @@ void conv2d_backward_data(const Handles& h, DType dt, const Conv2dGeom& g, const
     check_workspace(p, workspace_bytes);
     void* dxout = p.asymmetric ? workspace : dx;
     const float one = 1.f, zero = 0.f;
+    count_launch();
     FACET_CUDNN_CHECK(cudnnConvolutionBackwardData(static_cast<cudnnHandle_t>(h.cudnn), &one, p.wd, w, p.yd, dy, p.cd,
                                                    p.bwd_data, static_cast<char*>(workspace) + p.pad_bytes,
                                                    p.bwd_data_bytes, &zero, p.xd, dxout));
@@ -253,6 +256,7 @@ void conv2d_backward_filter(const Handles& h, DType dt, const Conv2dGeom& g, con
       xin = workspace;
     }
     const float one = 1.f, zero = 0.f;
+    count_launch();
     FACET_CUDNN_CHECK(cudnnConvolutionBackwardFilter(static_cast<cudnnHandle_t>(h.cudnn), &one, p.xd, xin, p.yd, dy,
                                                      p.cd, p.bwd_filter, scratch, p.bwd_filter_bytes, &zero, p.wd,
                                                      dw));

@@ -28,6 +28,7 @@ void matmul(const Handles& h, DType dt, const void* a, const void* b, void* c, i
   // K == 0 is legal in cuBLAS (c = beta * c) but it rejects lda/ldb of 0.
   if (lda < 1) lda = 1;
   if (ldb < 1) ldb = 1;
+  count_launch();
   FACET_CUBLAS_CHECK(cublasGemmEx(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
                                   static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, b, t, ldb, a, t,
                                   lda, &beta, c, t, static_cast<int>(N), compute, CUBLAS_GEMM_DEFAULT));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch_count.h"
 
 namespace facet::cuda {
 
@@ -99,17 +100,21 @@ void* host_malloc_mapped(size_t bytes) {
 }
 
 void memcpy_h2d(void* dst, const void* src, size_t bytes, void* stream) {
+  count_copy();
   FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(stream)));
   FACET_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream)));  // src may be pageable and short-lived
 }
 void memcpy_d2h(void* dst, const void* src, size_t bytes, void* stream) {
+  count_copy();
   FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, as_stream(stream)));
   FACET_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream)));
 }
 void memcpy_d2d(void* dst, const void* src, size_t bytes, void* stream) {
+  count_copy();
   FACET_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 void memset_zero(void* dst, size_t bytes, void* stream) {
+  count_copy();
   FACET_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, as_stream(stream)));
 }
 void stream_synchronize(void* stream) { FACET_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream))); }

@@ -103,10 +103,16 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
   ctx.synchronize();
   ctx.allocator(device)->reset_peak();
   say("timing " + std::to_string(iters) + " iterations");
+  const CudaWorkCounts work0 = cuda_work_counts();
   const auto t0 = Clock::now();
   for (int i = 0; i < iters; ++i) ts.step(warmup + i + 1);
   ctx.synchronize();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (device.is_cuda()) {
+    const CudaWorkCounts work1 = cuda_work_counts();
+    r.launches_per_iter = static_cast<double>(work1.launches - work0.launches) / iters;
+    r.copies_per_iter = static_cast<double>(work1.copies - work0.copies) / iters;
+  }
   TrainStep::Losses l = ts.read_losses();
   r.last_src_loss = l.src.empty() ? NAN : l.src.back();
   r.last_dst_loss = l.dst.empty() ? NAN : l.dst.back();
@@ -133,6 +139,11 @@ std::string format_train_bench(const TrainBenchResult& r) {
     std::snprintf(mfu, sizeof mfu, "%.1f%% of %.4g TFLOP/s (%s)", 100.0 * r.mfu, r.peak_tflops, r.peak_source.c_str());
   else
     std::snprintf(mfu, sizeof mfu, "n/a (no peak known for \"%s\")", r.device_name.c_str());
+  char launches[160] = "";
+  if (r.launches_per_iter >= 0)
+    std::snprintf(launches, sizeof launches,
+                  "launches      %.1f kernels per iteration (cuDNN/cuBLAS calls as one each), %.1f copies/memsets\n",
+                  r.launches_per_iter, r.copies_per_iter);
   std::snprintf(buf, sizeof buf,
                 "device        %s (%s)\n"
                 "cpu pool      %s\n"
@@ -144,11 +155,12 @@ std::string format_train_bench(const TrainBenchResult& r) {
                 "achieved      %.4f TFLOP/s\n"
                 "MFU           %s\n"
                 "peak memory   %.1f MiB (allocator high-water mark while timing)\n"
+                "%s"
                 "last loss     src %.4f dst %.4f\n",
                 r.device.c_str(), r.device_name.c_str(), r.cpu_pool.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
                 2 * r.batch, r.iters,
                 r.ms_per_iter, r.images_per_s, r.gflop_per_iter, r.achieved_tflops, mfu, r.peak_bytes / 1048576.0,
-                r.last_src_loss, r.last_dst_loss);
+                launches, r.last_src_loss, r.last_dst_loss);
   return buf;
 }
 

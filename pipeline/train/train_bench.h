@@ -2,7 +2,8 @@
 // the loss, backward, optimizer) on synthetic faces held in memory, as the trainer runs them.
 // Reports ms per iteration, images per second (2 x batch per iteration), achieved TFLOP/s from
 // the analytic FLOP count (engine/models/saehd_stats.h: 2 x MAC of convs and denses, training =
-// 3 x forward), MFU against the device's peak, and the peak memory the allocator handed out.
+// 3 x forward), MFU against the device's peak, the peak memory the allocator handed out and, on a
+// CUDA device, the kernel launches per iteration.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,9 @@ struct TrainBenchResult {
   std::string peak_source;  // where the peak comes from ("H100 SXM bf16 dense", "measured sgemm", ...)
   double mfu = 0;           // achieved / peak (0 when unknown)
   size_t peak_bytes = 0;
+  // On a CUDA device (real or emulated: the counts are the same): kernel launches (cuDNN and
+  // cuBLAS calls as one each) and stream copies / memsets per timed iteration; -1 on the CPU.
+  double launches_per_iter = -1, copies_per_iter = -1;
   float last_src_loss = 0, last_dst_loss = 0;
 };
 

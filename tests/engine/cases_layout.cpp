@@ -35,6 +35,14 @@ FACET_OP_CASES({
     {"layout/slice_channels", {in({2, 3, 3, 7})}, [](Context& c, V x) { return slice_axis(c, x[0], -1, 2, 5); }},
     {"layout/slice_width", {in({2, 4, 5, 3})}, [](Context& c, V x) { return slice_axis(c, x[0], 2, 1, 4); }},
 
+    // split_rows: views of leading-axis runs; pieces used in another order, one twice (its
+    // gradients add), one not at all (zeros), one empty.
+    {"layout/split_rows", {in({5, 3, 2})},
+     [](Context& c, V x) {
+       const std::vector<Tensor> p = split_rows(c, x[0], {2, 1, 0, 2});
+       return concat(c, {p[3], p[0], p[2], p[0]}, 0);
+     }},
+
     // concat of three inputs along the batch axis, the channel axis, and a middle axis with a
     // constant input (its gradient part is skipped).
     {"layout/concat_axis0", {in({1, 3, 2, 2}), in({2, 3, 2, 2}), in({3, 3, 2, 2})},
