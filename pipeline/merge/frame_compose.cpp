@@ -72,8 +72,14 @@ ComposedFrame compose_frame(const cv::Mat& frame, const std::vector<FrameFace>& 
     // frame -> face becomes crop -> face: p = p_crop + o, so t' = t + A o.
     fi.face_mat(0, 2) += fi.face_mat(0, 0) * o.x + fi.face_mat(0, 1) * o.y;
     fi.face_mat(1, 2) += fi.face_mat(1, 0) * o.x + fi.face_mat(1, 1) * o.y;
-    if (s.mask_mode == MaskMode::Dst)  // drawn at frame size so integer rounding of the hull is the frame's
-      fi.dst_hull_mask = faces::hull_mask(frame.size(), f.landmarks)(out.roi).clone();
+    // Mask mode "dst" draws on the hull and every mode is confined to the face region grown from
+    // it. Drawn in the region with the landmarks moved by its whole-pixel offset, so the hull's
+    // integer rounding is the frame's.
+    if (f.landmarks.size() == 68) {
+      faces::Landmarks moved = f.landmarks;
+      for (auto& p : moved) p.x -= o.x, p.y -= o.y;
+      fi.dst_hull_mask = faces::hull_mask(out.roi.size(), moved);
+    }
     in.push_back(std::move(fi));
   }
   const FaceMergeResult r = merge_faces(frame(out.roi), in, s);

@@ -23,7 +23,7 @@ namespace facet::merge {
 
 struct FrameFace {
   FaceMergeInputs in;          // face_mat in frame coordinates; dst_hull_mask is filled in here
-  faces::Landmarks landmarks;  // frame coordinates: the hull for mask mode "dst"
+  faces::Landmarks landmarks;  // frame coordinates: the dst hull (mask mode "dst", the face region)
 };
 
 struct ComposedFrame {

@@ -1,7 +1,9 @@
 // MergeMaskedFace, step by step as DFL's merger/MergeMasked.py (MergeMaskedFace).
-// Super-resolution (FaceEnhancer) and the XSeg mask modes are not here: both need networks
-// this project does not have. Everything else follows DFL's order of operations, including
-// where the colour transfer happens (before compositing, or after it for the seamless modes).
+// Super-resolution (FaceEnhancer) is not here. The XSeg mask modes take the segmenter's masks
+// from the caller (the merge stage runs the mask model). Everything else follows DFL's order of
+// operations, including where the colour transfer happens (before compositing, or after it for
+// the seamless modes). One addition to DFL: the mask is confined to the dst face region (the
+// hull grown a little, merge_mask.h), so the source crop's background never reaches the frame.
 #include "pipeline/merge/merge_face.h"
 
 #include <algorithm>
@@ -105,17 +107,20 @@ FaceMergeResult merge_face_with_mask(const cv::Mat& frame_in, const FaceMergeInp
 
   // Step 3: the dst face as the model saw it, and its hull mask in face space.
   const cv::Mat dst_face = clip01(to_face_space(img_bgr, face_mat, r));
-  cv::Mat hull_face;
-  if (s.mask_mode == MaskMode::Dst) {
+  FaceMasks masks{in.predicted_mask, in.predicted_dst_mask, cv::Mat(), in.xseg_prd_mask, in.xseg_dst_mask};
+  if (!in.dst_hull_mask.empty()) {
     if (in.dst_hull_mask.type() != CV_32FC1 || in.dst_hull_mask.size() != frame_size)
-      throw std::invalid_argument("merge: mask mode \"dst\" needs dst_hull_mask, CV_32FC1 of the frame size");
-    hull_face = clip01(to_face_space(in.dst_hull_mask, face_mat, r));
+      throw std::invalid_argument("merge: dst_hull_mask must be CV_32FC1 of the frame size");
+    masks.hull = clip01(to_face_space(in.dst_hull_mask, face_mat, r));
+  } else if (s.mask_mode == MaskMode::Dst) {
+    throw std::invalid_argument("merge: mask mode \"dst\" needs dst_hull_mask, CV_32FC1 of the frame size");
   }
   cv::Mat prd_face = clip01(in.predicted_face.clone());
 
-  // Steps 5-8: the mask.
-  const cv::Mat wrk = working_mask(s.mask_mode, r, in.predicted_mask, in.predicted_dst_mask, hull_face);
-  const cv::Mat mask_4r = subres_mask(wrk, r, s.erode_mask_modifier, s.blur_mask_modifier, !is_raw(s.mode));
+  // Steps 5-8: the mask, confined to the dst face region.
+  const cv::Mat wrk = working_mask(s.mask_mode, r, masks);
+  cv::Mat mask_4r = subres_mask(wrk, r, s.erode_mask_modifier, s.blur_mask_modifier, !is_raw(s.mode));
+  if (!is_raw(s.mode) && !masks.hull.empty()) cv::multiply(mask_4r, face_region_4r(masks.hull, r), mask_4r);
   const cv::Mat img_mask = mask_to_frame(mask_4r, face_mask_output_mat, frame_size);
   cv::Mat wrk_r;
   cv::resize(mask_4r, wrk_r, cv::Size(r, r), 0, 0, cv::INTER_CUBIC);

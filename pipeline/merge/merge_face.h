@@ -22,7 +22,12 @@ struct FaceMergeInputs {
   cv::Mat predicted_face;      // R x R CV_32FC3 BGR [0,1] (clipped on use, as DFL)
   cv::Mat predicted_mask;      // R x R CV_32FC1: learned mask of the predicted face ("learned-prd")
   cv::Mat predicted_dst_mask;  // R x R CV_32FC1: learned mask of the dst face ("learned-dst")
-  cv::Mat dst_hull_mask;       // frame-sized CV_32FC1 landmark hull of the dst face (mask mode "dst")
+  cv::Mat xseg_prd_mask;       // R x R CV_32FC1: the face segmenter on the predicted face ("XSeg-prd")
+  cv::Mat xseg_dst_mask;       // R x R CV_32FC1: the face segmenter on the dst face ("XSeg-dst")
+  // Frame-sized CV_32FC1 landmark hull of the dst face: mask mode "dst" draws on it, and every
+  // mode is confined to the face region grown from it (merge_mask.h, face_region_4r). The merge
+  // stage always gives it; without it (synthetic tests of the mask steps alone) nothing is confined.
+  cv::Mat dst_hull_mask;
   double motion_power = 0.0;   // this face's motion in frame pixels (DFL Merger.py), for motion blur
   double motion_deg = 0.0;     // its direction in degrees
 };

@@ -39,26 +39,53 @@ cv::Matx23d scale_face_mat(const cv::Matx23d& m, int size, double s) {
   return cv::Matx23d(s * m(0, 0), s * m(0, 1), s * m(0, 2) + c, s * m(1, 0), s * m(1, 1), s * m(1, 2) + c);
 }
 
-cv::Mat working_mask(MaskMode mode, int size, const cv::Mat& prd_mask, const cv::Mat& dst_mask, const cv::Mat& hull_face) {
+cv::Mat working_mask(MaskMode mode, int size, const FaceMasks& m) {
+  auto get = [&](const cv::Mat& x, const char* what) { return clipped(need(x, size, what, mode)); };
+  auto product = [](std::initializer_list<cv::Mat> ms) {
+    cv::Mat w = *ms.begin();
+    for (auto it = ms.begin() + 1; it != ms.end(); ++it) cv::multiply(w, *it, w);
+    return w;
+  };
+  constexpr const char* kPrd = "the predicted (src) mask";
+  constexpr const char* kDst = "the predicted dst mask";
+  constexpr const char* kXPrd = "the face segmenter's mask of the predicted face (a mask model)";
+  constexpr const char* kXDst = "the face segmenter's mask of the dst face (a mask model)";
   cv::Mat w;
   switch (mode) {
     case MaskMode::Full: w = cv::Mat::ones(size, size, CV_32F); break;
-    case MaskMode::Dst: w = clipped(need(hull_face, size, "the dst hull mask", mode)); break;
-    case MaskMode::LearnedPrd: w = clipped(need(prd_mask, size, "the predicted (src) mask", mode)); break;
-    case MaskMode::LearnedDst: w = clipped(need(dst_mask, size, "the predicted dst mask", mode)); break;
-    case MaskMode::LearnedPrdTimesDst:
-      cv::multiply(clipped(need(prd_mask, size, "the predicted (src) mask", mode)),
-                   clipped(need(dst_mask, size, "the predicted dst mask", mode)), w);
-      break;
+    case MaskMode::Dst: w = get(m.hull, "the dst hull mask"); break;
+    case MaskMode::LearnedPrd: w = get(m.learned_prd, kPrd); break;
+    case MaskMode::LearnedDst: w = get(m.learned_dst, kDst); break;
+    case MaskMode::LearnedPrdTimesDst: w = product({get(m.learned_prd, kPrd), get(m.learned_dst, kDst)}); break;
     case MaskMode::LearnedPrdPlusDst:
-      w = clipped(need(prd_mask, size, "the predicted (src) mask", mode)) +
-          clipped(need(dst_mask, size, "the predicted dst mask", mode));
+      w = get(m.learned_prd, kPrd) + get(m.learned_dst, kDst);
       clip01(w);
+      break;
+    case MaskMode::XSegPrd: w = get(m.xseg_prd, kXPrd); break;
+    case MaskMode::XSegDst: w = get(m.xseg_dst, kXDst); break;
+    case MaskMode::XSegPrdTimesDst: w = product({get(m.xseg_prd, kXPrd), get(m.xseg_dst, kXDst)}); break;
+    case MaskMode::LearnedTimesXSeg:
+      w = product({get(m.learned_prd, kPrd), get(m.learned_dst, kDst), get(m.xseg_prd, kXPrd), get(m.xseg_dst, kXDst)});
       break;
     default: throw std::invalid_argument("merge mask: unknown mask mode " + std::to_string(static_cast<int>(mode)));
   }
   zero_below(w, kNoise);
   return w;
+}
+
+cv::Mat face_region_4r(const cv::Mat& hull_face, int size) {
+  if (hull_face.type() != CV_32FC1 || hull_face.rows != size || hull_face.cols != size)
+    throw std::invalid_argument("merge mask: the dst hull must be CV_32FC1 " + std::to_string(size) + "x" +
+                                std::to_string(size));
+  const int sub = 4 * size;
+  const int grow = std::max(1, static_cast<int>(std::lround(kFaceRegionGrowth * sub)));
+  cv::Mat region;
+  cv::resize(hull_face, region, cv::Size(sub, sub), 0, 0, cv::INTER_LINEAR);
+  cv::threshold(region, region, 0.5, 1.0, cv::THRESH_BINARY);
+  cv::dilate(region, region, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * grow + 1, 2 * grow + 1)));
+  cv::blur(region, region, cv::Size(grow | 1, grow | 1), cv::Point(-1, -1), cv::BORDER_CONSTANT);
+  clip01(region);
+  return region;
 }
 
 cv::Mat subres_mask(const cv::Mat& working, int size, int erode, int blur, bool process) {

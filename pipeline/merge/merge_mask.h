@@ -15,10 +15,30 @@ namespace facet::merge {
 // [s*A | s*t + (1-s)*size/2].
 cv::Matx23d scale_face_mat(const cv::Matx23d& face_mat, int size, double scale);
 
-// The R x R working mask for `mode`, values below 1/255 set to 0 (step 5-6). prd_mask and
-// dst_mask are the model's learned masks (R x R CV_32FC1, needed only by the learned modes);
-// hull_face is the dst landmark hull already warped into the face (mode dst only).
-cv::Mat working_mask(MaskMode mode, int size, const cv::Mat& prd_mask, const cv::Mat& dst_mask, const cv::Mat& hull_face);
+// The masks a mask mode draws on, each R x R CV_32FC1 in face space; a mode needs only its own
+// (the others may stay empty).
+struct FaceMasks {
+  cv::Mat learned_prd;  // the model's mask of the predicted face ("learned-prd")
+  cv::Mat learned_dst;  // the model's mask of the dst face ("learned-dst")
+  cv::Mat hull;         // the dst landmark hull warped into the face (mode "dst")
+  cv::Mat xseg_prd;     // the face segmenter on the predicted face ("XSeg-prd")
+  cv::Mat xseg_dst;     // the face segmenter on the dst face ("XSeg-dst")
+};
+
+// The R x R working mask for `mode`, values below 1/255 set to 0 (step 5-6). Throws
+// std::invalid_argument naming the mask the mode needs when it is missing or malformed.
+cv::Mat working_mask(MaskMode mode, int size, const FaceMasks& masks);
+
+// How far the merge may reach beyond the dst landmark hull, as a fraction of the face square's
+// side: the reach of the soft mask SAEHD trains under (DFL's blur of R/32, two sigmas).
+inline constexpr double kFaceRegionGrowth = 1.0 / 16.0;
+
+// The dst face region at 4R: the hull (R x R, face space) grown by kFaceRegionGrowth of the
+// square and faded over as much again, so the cut is soft. Everything the merge pastes is
+// multiplied by it: whatever the mask mode, the source crop's background beyond the dst face
+// never reaches the frame. Its support lies within 1.5 * kFaceRegionGrowth of the hull (plus a
+// face pixel, the hull's rounding at R).
+cv::Mat face_region_4r(const cv::Mat& hull_face, int size);
 
 // Step 6-7: resize to 4R (cubic) and, when `process` (every mode but raw-*): zero-pad by R,
 // erode (erode > 0) or dilate (erode < 0) with an ellipse of |erode|, zero a border of

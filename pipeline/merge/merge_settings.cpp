@@ -26,6 +26,8 @@ const NameTable<MergeMode, 7> kModeNames = {{{MergeMode::Original, "original"},
                                              {MergeMode::SeamlessHistMatch, "seamless-hist-match"},
                                              {MergeMode::RawRgb, "raw-rgb"},
                                              {MergeMode::RawPredict, "raw-predict"}}};
+// The XSeg modes (6-9) are not selectable by name or id yet: the merge stage has no face
+// segmenter to run. merge_face() takes the segmenter's masks from a caller that has one.
 const NameTable<MaskMode, 6> kMaskNames = {{{MaskMode::Full, "full"},
                                             {MaskMode::Dst, "dst"},
                                             {MaskMode::LearnedPrd, "learned-prd"},
@@ -120,13 +122,32 @@ bool MergeSettings::operator==(const MergeSettings& o) const {
 }
 
 std::string to_string(MergeMode m) { return name_of(kModeNames, m); }
-std::string to_string(MaskMode m) { return name_of(kMaskNames, m); }
+std::string to_string(MaskMode m) {
+  switch (m) {  // DFL's names for the modes not in the table yet
+    case MaskMode::XSegPrd: return "XSeg-prd";
+    case MaskMode::XSegDst: return "XSeg-dst";
+    case MaskMode::XSegPrdTimesDst: return "XSeg-prd*XSeg-dst";
+    case MaskMode::LearnedTimesXSeg: return "learned-prd*learned-dst*XSeg-prd*XSeg-dst";
+    default: return name_of(kMaskNames, m);
+  }
+}
+
+bool uses_learned_dst_mask(MaskMode m) {
+  return m == MaskMode::LearnedDst || m == MaskMode::LearnedPrdTimesDst || m == MaskMode::LearnedPrdPlusDst ||
+         m == MaskMode::LearnedTimesXSeg;
+}
+bool uses_xseg_prd_mask(MaskMode m) {
+  return m == MaskMode::XSegPrd || m == MaskMode::XSegPrdTimesDst || m == MaskMode::LearnedTimesXSeg;
+}
+bool uses_xseg_dst_mask(MaskMode m) {
+  return m == MaskMode::XSegDst || m == MaskMode::XSegPrdTimesDst || m == MaskMode::LearnedTimesXSeg;
+}
 std::string to_string(ColorTransferMode m) { return name_of(kColorNames, m); }
 std::string to_string(SharpenMode m) { return name_of(kSharpenNames, m); }
 
 void validate(const MergeSettings& s) {
   check_enum("mode", s.mode, kModeNames);
-  check_enum("mask_mode", s.mask_mode, kMaskNames);
+  if (!uses_xseg_prd_mask(s.mask_mode) && !uses_xseg_dst_mask(s.mask_mode)) check_enum("mask_mode", s.mask_mode, kMaskNames);
   check_enum("color_transfer_mode", s.color_transfer, kColorNames);
   check_enum("sharpen_mode", s.sharpen_mode, kSharpenNames);
   check_setting("hist_match_threshold", s.hist_match_threshold, 0, 255);

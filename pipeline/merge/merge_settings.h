@@ -26,7 +26,16 @@ enum class MaskMode {
   LearnedDst = 3,            // "learned-dst"
   LearnedPrdTimesDst = 4,    // "learned-prd*learned-dst" (default)
   LearnedPrdPlusDst = 5,     // "learned-prd+learned-dst" (clipped to 1)
+  XSegPrd = 6,               // "XSeg-prd": the face segmenter on the predicted face
+  XSegDst = 7,               // "XSeg-dst": the face segmenter on the dst face
+  XSegPrdTimesDst = 8,       // "XSeg-prd*XSeg-dst"
+  LearnedTimesXSeg = 9,      // "learned-prd*learned-dst*XSeg-prd*XSeg-dst"
 };
+
+// What a mask mode needs besides the frame: the model's learned masks, the face segmenter.
+bool uses_learned_dst_mask(MaskMode m);
+bool uses_xseg_prd_mask(MaskMode m);
+bool uses_xseg_dst_mask(MaskMode m);
 
 // DFL ctm_dict ids.
 enum class ColorTransferMode {

@@ -35,9 +35,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-bool needs_input_mask(MaskMode m) {
-  return m == MaskMode::LearnedDst || m == MaskMode::LearnedPrdTimesDst || m == MaskMode::LearnedPrdPlusDst;
-}
 
 // Everything the frame loop and the preview share: checked inputs, the faces per frame, the model.
 struct Setup {
@@ -176,7 +173,7 @@ void predict_faces(std::vector<FrameJob*>& frames, FaceSwapper& sw, const MergeS
   for (FrameJob* j : frames)
     for (FaceJob& f : j->faces) crops.push_back(f.crop), owners.push_back(&f);
   if (crops.empty()) return;
-  std::vector<SwapPrediction> p = sw.predict(crops, st.direction, needs_input_mask(st.merge.mask_mode));
+  std::vector<SwapPrediction> p = sw.predict(crops, st.direction, uses_learned_dst_mask(st.merge.mask_mode));
   for (size_t i = 0; i < p.size(); ++i) owners[i]->pred = std::move(p[i]), owners[i]->crop.release();
 }
 
