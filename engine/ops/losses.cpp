@@ -105,4 +105,17 @@ Tensor style_loss(Context& ctx, const Tensor& a, const Tensor& b, double blur_ra
   return mul_scalar(ctx, sum(ctx, d, {1, 2, 3}), weight / static_cast<double>(a.dim(3)));
 }
 
+Tensor sigmoid_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels) {
+  FACET_CHECK(logits.defined() && labels.defined() && logits.rank() >= 2 && logits.shape() == labels.shape(),
+              "sigmoid_cross_entropy: needs logits and labels of one shape [N, ...], got ",
+              logits.defined() ? shape_str(logits.shape()) : "undefined", " and ",
+              labels.defined() ? shape_str(labels.shape()) : "undefined");
+  const Tensor t = stop_gradient(labels);
+  const Tensor softplus_neg_abs = log(ctx, add_scalar(ctx, exp(ctx, neg(ctx, abs(ctx, logits))), 1.0));
+  const Tensor per_element = add(ctx, sub(ctx, relu(ctx, logits), mul(ctx, logits, t)), softplus_neg_abs);
+  std::vector<int> axes;
+  for (int a = 1; a < logits.rank(); ++a) axes.push_back(a);
+  return mean(ctx, per_element, axes);
+}
+
 }  // namespace facet

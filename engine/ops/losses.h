@@ -27,4 +27,10 @@ Tensor l1_loss(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& mas
 // the blur and elementwise ops, so every backend and gradient comes with them.
 Tensor style_loss(Context& ctx, const Tensor& a, const Tensor& b, double blur_radius, double weight);
 
+// tf.nn.sigmoid_cross_entropy_with_logits averaged per sample (DFL's XSeg loss, models/
+// Model_XSeg/Model.py): mean over all non-batch elements of max(z, 0) - z t + log(1 + exp(-|z|)),
+// the overflow-free form of -t log(sigmoid z) - (1 - t) log(1 - sigmoid z). logits z and labels
+// t in [0, 1] of one shape [N, ...]; the labels are data (no gradient). A composite.
+Tensor sigmoid_cross_entropy(Context& ctx, const Tensor& logits, const Tensor& labels);
+
 }  // namespace facet

@@ -6,6 +6,8 @@
 #include "engine/autograd/tape.h"
 #include "engine/core/error.h"
 #include "engine/ops/backend.h"
+#include "engine/ops/conv.h"
+#include "engine/ops/elementwise.h"
 #include "kernels/cpu/pool_resize.h"  // tf_window_geometry
 
 namespace facet {
@@ -50,6 +52,35 @@ Tensor resize_bilinear(Context& ctx, const Tensor& x, int64_t out_h, int64_t out
            });
   }
   return y;
+}
+
+Tensor blur_pool_filter(Context& ctx, int size, int64_t channels, DType dtype, Device device) {
+  FACET_CHECK(size >= 1 && size <= 7, "blur_pool: filter size ", size, " is outside 1..7");
+  FACET_CHECK(channels >= 1, "blur_pool: ", channels, " channels");
+  std::vector<double> row(1, 1.0);  // binomial coefficients of size - 1
+  for (int k = 1; k < size; ++k) {
+    std::vector<double> next(row.size() + 1, 0.0);
+    for (size_t i = 0; i < row.size(); ++i) next[i] += row[i], next[i + 1] += row[i];
+    row = next;
+  }
+  double total = 0;
+  for (double a : row) total += a;
+  std::vector<double> w;
+  w.reserve(static_cast<size_t>(size * size * channels));
+  for (int i = 0; i < size; ++i)
+    for (int j = 0; j < size; ++j)
+      for (int64_t c = 0; c < channels; ++c) w.push_back(row[i] * row[j] / (total * total));
+  return Tensor::from_vector(ctx, {size, size, channels}, w, dtype, device);
+}
+
+Tensor blur_pool2d(Context& ctx, const Tensor& x, const Tensor& filter) {
+  FACET_CHECK(x.defined() && x.rank() == 4, "blur_pool2d: expected NHWC [N,H,W,C], got ",
+              x.defined() ? shape_str(x.shape()) : std::string("undefined"));
+  FACET_CHECK(filter.defined() && filter.rank() == 3 && filter.dim(0) == filter.dim(1) && filter.dim(2) == x.dim(3),
+              "blur_pool2d: filter must be [k, k, ", x.dim(3), "], got ",
+              filter.defined() ? shape_str(filter.shape()) : std::string("undefined"));
+  const int64_t k = filter.dim(0), before = (k - 1) / 2, after = k / 2;
+  return depthwise_conv2d(ctx, x, stop_gradient(filter), Tensor(), Conv2dOptions::pads(before, after, before, after, 2));
 }
 
 }  // namespace facet

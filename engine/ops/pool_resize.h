@@ -23,4 +23,13 @@ inline Tensor max_pool2d(Context& ctx, const Tensor& x, int kernel, int stride, 
 // No antialiasing when shrinking (as in TF). Backward is deterministic on both backends.
 Tensor resize_bilinear(Context& ctx, const Tensor& x, int64_t out_h, int64_t out_w);
 
+// Anti-aliased downsampling (Zhang, "Making Convolutional Networks Shift-Invariant Again", ICML
+// 2019; DeepFaceLab's core/leras/layers/BlurPool.py): each channel convolved with the normalised
+// outer product of the binomial row of `size` taps (1 | 1 1 | 1 2 1 | 1 3 3 1 | ...), zero padding
+// floor((size-1)/2) before and ceil((size-1)/2) after, stride 2: out = ceil(in / 2).
+// The filter is a constant [size, size, C] for depthwise_conv2d, built once by its user.
+Tensor blur_pool_filter(Context& ctx, int size, int64_t channels, DType dtype, Device device);
+// x [N,H,W,C] with the filter of blur_pool_filter (no gradient flows into it).
+Tensor blur_pool2d(Context& ctx, const Tensor& x, const Tensor& filter);
+
 }  // namespace facet

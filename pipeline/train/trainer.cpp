@@ -184,6 +184,9 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
       FACET_CHECK(!dir->empty(), "train: --", side, " (a face set folder) is required");
       *out = load_training_faces(*dir, lo);
       for (const auto& s : out->skipped) p.log(std::string("skipped ") + side + " face " + s.filename + ": " + s.reason);
+      if (out->learned_masks > 0)
+        p.log(std::string(side) + " faces: " + std::to_string(out->learned_masks) + " of " +
+              std::to_string(out->size()) + " train under their stored learned mask, the rest under the landmark hull");
     }
   }
 

@@ -32,6 +32,7 @@ struct Candidate {
   faces::FaceType type;
   faces::Landmarks landmarks;  // in the stored image's pixels
   double eyebrows_expand_mod = 1.0;
+  std::vector<uint8_t> xseg_mask;  // the learned mask stored with the face (encoded), if any
 };
 
 // Aligned images + landmarks.json: every listed image that exists is a candidate.
@@ -80,34 +81,54 @@ std::vector<Candidate> faceset_candidates(const std::string& dir, std::vector<fa
   skipped.insert(skipped.end(), set.skipped.begin(), set.skipped.end());
   std::vector<Candidate> out;
   for (auto& f : set.faces)
-    out.push_back({f.path, f.filename, f.meta.face_type, f.meta.landmarks, f.meta.eyebrows_expand_mod});
+    out.push_back({f.path, f.filename, f.meta.face_type, f.meta.landmarks, f.meta.eyebrows_expand_mod,
+                   std::move(f.meta.xseg_mask)});
   return out;
 }
 
 // DFL SampleProcessor: same face type -> cv2.resize (cubic); otherwise warpAffine with
 // get_transform_mat(landmarks, R, type) (cubic, replicate). Returns the landmarks at R.
-faces::Landmarks to_training_crop(const cv::Mat& img, const Candidate& c, const LoadFacesOptions& opt, cv::Mat& out) {
+// `img` may also be the face's learned mask, brought to the image's size first (then linear and a
+// zero border instead).
+faces::Landmarks to_training_crop(const cv::Mat& img, const Candidate& c, const LoadFacesOptions& opt, cv::Mat& out,
+                                  int interpolation = cv::INTER_CUBIC, int border = cv::BORDER_REPLICATE) {
   const int R = opt.resolution;
   if (c.type == opt.face_type) {
-    cv::resize(img, out, cv::Size(R, R), 0, 0, cv::INTER_CUBIC);
+    cv::resize(img, out, cv::Size(R, R), 0, 0, interpolation);
     const double sx = static_cast<double>(R) / img.cols, sy = static_cast<double>(R) / img.rows;
     faces::Landmarks l;
     for (const auto& p : c.landmarks) l.emplace_back(p.x * sx, p.y * sy);
     return l;
   }
   const faces::Affine m = faces::get_transform_mat(c.landmarks, R, opt.face_type);
-  cv::warpAffine(img, out, cv::Mat(m), cv::Size(R, R), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  cv::warpAffine(img, out, cv::Mat(m), cv::Size(R, R), interpolation, border, cv::Scalar::all(0));
   return faces::transform_points(c.landmarks, m);
 }
 
-// Copies an R x R BGR crop and draws its masks into the given slots.
+// The face's stored learned mask as a training crop (R x R CV_32FC1 in [0, 1]), or an empty Mat
+// when it has none. Stored at any size, it spans the whole face image (DFL's xseg_mask).
+cv::Mat learned_training_mask(const Candidate& c, cv::Size image_size, const LoadFacesOptions& opt) {
+  if (c.xseg_mask.empty()) return cv::Mat();
+  faces::FaceMetadata m;
+  m.xseg_mask = c.xseg_mask;
+  const cv::Mat stored = faces::decode_xseg_mask(m, c.path);
+  cv::Mat full, crop;
+  stored.convertTo(full, CV_32F, 1.0 / 255.0);
+  cv::resize(full, full, image_size, 0, 0, cv::INTER_LINEAR);
+  to_training_crop(full, c, opt, crop, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::min(cv::max(crop, 0.0), 1.0, crop);
+  return crop;
+}
+
+// Copies an R x R BGR crop and draws its masks into the given slots. The face mask is the
+// learned one when the face carries it (DFL SampleProcessor's get_full_face_mask), else the hull.
 void fill_face(const cv::Mat& crop, const faces::Landmarks& l, double eyebrows_expand_mod, int R, uint8_t* bgr,
-               float* mask, float* em) {
+               float* mask, float* em, const cv::Mat& learned = cv::Mat()) {
   FACET_CHECK(crop.type() == CV_8UC3 && crop.rows == R && crop.cols == R, "expected a ", R, "x", R,
               " BGR 8-bit face, got ", crop.cols, "x", crop.rows, " type ", crop.type());
   FACET_CHECK(l.size() == 68, "expected 68 landmarks, got ", l.size());
   for (int y = 0; y < R; ++y) std::memcpy(bgr + static_cast<size_t>(y) * R * 3, crop.ptr<uint8_t>(y), static_cast<size_t>(R) * 3);
-  cv::Mat hull = faces::hull_mask(cv::Size(R, R), l, eyebrows_expand_mod);
+  cv::Mat hull = learned.empty() ? faces::hull_mask(cv::Size(R, R), l, eyebrows_expand_mod) : learned.clone();
   cv::Mat eyes_mouth = faces::eye_mask(cv::Size(R, R), l) + faces::mouth_mask(cv::Size(R, R), l);
   cv::min(eyes_mouth, 1.0, eyes_mouth);
   for (const cv::Mat* m : {&hull, &eyes_mouth})
@@ -147,6 +168,7 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
   std::vector<uint8_t> bgr(n * img_px * 3);
   std::vector<float> mask(n * img_px), em(n * img_px), yaw(n);
   std::vector<std::string> error(n);  // empty = decoded
+  std::vector<char> learned_used(n, 0);
   auto work = [&](const cv::Range& range) {
     for (int i = range.start; i < range.end; ++i) {
       const Candidate& c = cands[static_cast<size_t>(i)];
@@ -156,8 +178,10 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
         FACET_CHECK(!img.empty(), "cannot be decoded (missing, unreadable or corrupt image data)");
         cv::Mat crop;
         const faces::Landmarks l = to_training_crop(img, c, opt, crop);
+        const cv::Mat learned = learned_training_mask(c, img.size(), opt);
         fill_face(crop, l, c.eyebrows_expand_mod, R, &bgr[static_cast<size_t>(i) * img_px * 3],
-                  &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px]);
+                  &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px], learned);
+        learned_used[static_cast<size_t>(i)] = !learned.empty();
         yaw[static_cast<size_t>(i)] = static_cast<float>(faces::estimate_pitch_yaw_roll(l, R).yaw);
       } catch (const Error& e) {
         error[static_cast<size_t>(i)] = e.what();
@@ -185,6 +209,7 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
     }
     hf.names.push_back(cands[i].name);
     hf.yaw.push_back(yaw[i]);
+    hf.learned_masks += learned_used[i];
     if (hf.source_face_type.empty()) hf.source_face_type = faces::face_type_name(cands[i].type);
     ++k;
   }

@@ -11,7 +11,9 @@
 //     optional, default whole_face; landmarks in the image's pixels).
 // Each face is brought to the training face type and resolution (DFL SampleProcessor: cubic
 // resize when the types match, otherwise warpAffine with get_transform_mat and replicate
-// border), and gets DFL's masks from its landmarks: the full-face hull and eyes+mouth.
+// border), and gets DFL's masks: the face mask is the learned mask stored with the face
+// (`facet mask apply`, or DFL's xseg_mask), brought through the same crop, else the landmark hull
+// (DFL SampleProcessor's get_full_face_mask); eyes+mouth always come from the landmarks.
 // Unreadable or corrupt files are skipped and reported by name; they never stop a run.
 #pragma once
 #include <cstdint>
@@ -34,11 +36,12 @@ struct HostFaces {
   int resolution = 0;
   std::vector<std::string> names;              // file name of each face, in load order
   std::vector<uint8_t> bgr;                    // N * R * R * 3
-  std::vector<float> mask;                     // N * R * R, full-face hull, 0/1
+  std::vector<float> mask;                     // N * R * R: the stored learned mask, else the hull (0/1)
   std::vector<float> eyes_mouth;               // N * R * R, eyes + mouth in [0, 1]
   std::vector<float> yaw;                      // N, head yaw in radians (DFL estimate_pitch_yaw_roll), for uniform_yaw
   std::vector<faces::SkippedFile> skipped;     // reported by name
   std::string source_face_type;                // of the first face (informational)
+  int64_t learned_masks = 0;                   // faces whose mask is their stored learned mask
   int64_t size() const { return static_cast<int64_t>(names.size()); }
 };
 
