@@ -122,6 +122,8 @@ Action add_merge(CLI::App& app, Console& console) {
   s->add_option("--alignments", o.alignments, "Its alignments file (from facet extract)");
   s->add_option("--faces", o.faces_dir, "Its face set folder (deleted face images are not merged)");
   s->add_option("--model", o.model_dir, "Trained model folder (from facet train)");
+  s->add_option("--mask-model", o.mask_model_dir,
+                "Mask model folder (from facet mask train), for the XSeg mask modes");
   s->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, .mov, ...) or folder of PNG frames");
   s->add_flag("--png", o.png, "Write PNG frames into --output (resumable) instead of a video");
   s->add_option("--mask-video", a->mask_video, "Also write the merge mask: a video file, or a folder for PNG masks");

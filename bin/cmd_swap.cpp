@@ -34,6 +34,8 @@ Action add_swap(CLI::App& app, Console& console) {
   s->add_option("--src-faces", o->src_faces, "Source face set (default: <workspace>/data_src/aligned)");
   s->add_option("--dst-faces", o->dst_faces, "Destination face set (default: <workspace>/data_dst/aligned)");
   s->add_option("--model", o->model_dir, "Model folder (default: <workspace>/model)");
+  s->add_option("--mask-model", o->mask_model_dir,
+                "Mask model folder (facet mask train; default: <workspace>/mask_model when it holds a trained one)");
   s->add_option("-o,--output", o->result, "Result video (default: <workspace>/result.mp4)");
   s->add_option("--comparison", o->comparison, "Also write a side-by-side video (destination | result) here");
   s->add_option("--assets", o->assets_dir, "Folder with the face-detection models (default: search)");

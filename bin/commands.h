@@ -18,6 +18,7 @@ Action add_merge(CLI::App& app, Console& console);
 Action add_swap(CLI::App& app, Console& console);
 Action add_video(CLI::App& app, Console& console);
 Action add_faceset(CLI::App& app, Console& console);
+Action add_mask(CLI::App& app, Console& console);
 Action add_model(CLI::App& app, Console& console);
 Action add_bench(CLI::App& app, Console& console);
 Action add_info(CLI::App& app, Console& console);

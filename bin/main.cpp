@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   reg(facet::cli::add_swap);
   reg(facet::cli::add_video);
   reg(facet::cli::add_faceset);
+  reg(facet::cli::add_mask);
   reg(facet::cli::add_model);
   reg(facet::cli::add_bench);
   reg(facet::cli::add_info);

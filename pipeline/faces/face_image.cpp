@@ -195,6 +195,17 @@ cv::Mat decode_xseg_mask(const FaceMetadata& m, const std::string& what) {
   return mask;
 }
 
+std::vector<uint8_t> encode_xseg_mask(const cv::Mat& mask) {
+  FACET_CHECK(!mask.empty() && mask.type() == CV_8UC1, "xseg mask: expected an 8-bit one-channel image, got type ",
+              mask.type());
+  std::vector<uint8_t> buf;
+  if (cv::imencode(".png", mask, buf) && buf.size() <= kXsegMaskMaxBytes) return buf;
+  for (int q = 100; q >= 0; --q)
+    if (cv::imencode(".jpg", mask, buf, {cv::IMWRITE_JPEG_QUALITY, q}) && buf.size() <= kXsegMaskMaxBytes) return buf;
+  throw Error(detail::concat("xseg mask: ", mask.cols, "x", mask.rows, " does not fit ", kXsegMaskMaxBytes,
+                             " bytes even as JPEG at quality 0"));
+}
+
 cv::Mat seg_polygons_mask(cv::Size size, const std::vector<SegPolygon>& polys) {
   cv::Mat mask = cv::Mat::zeros(size, CV_8UC1);
   for (const SegPolygon& p : polys) {

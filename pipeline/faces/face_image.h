@@ -55,6 +55,11 @@ FaceMetadata face_metadata_from_json(const std::string& json, const std::string&
 // face has none. Throws facet::Error naming `what` when the stored bytes cannot be decoded.
 cv::Mat decode_xseg_mask(const FaceMetadata& m, const std::string& what = "face metadata");
 
+// An 8-bit one-channel mask encoded as DFL's DFLJPG.set_xseg_mask does: PNG, or when that
+// exceeds kXsegMaskMaxBytes the best JPEG quality (100 down to 0) that fits.
+inline constexpr size_t kXsegMaskMaxBytes = 50000;
+std::vector<uint8_t> encode_xseg_mask(const cv::Mat& mask);
+
 // The polygons drawn as DFL's SegIEPolys.overlay_mask does (cv::fillPoly of the points truncated to
 // integers, 255 for include, 0 for exclude, in order) onto a zero mask of `size`.
 cv::Mat seg_polygons_mask(cv::Size size, const std::vector<SegPolygon>& polys);

@@ -28,12 +28,16 @@ const NameTable<MergeMode, 7> kModeNames = {{{MergeMode::Original, "original"},
                                              {MergeMode::RawPredict, "raw-predict"}}};
 // The XSeg modes (6-9) are not selectable by name or id yet: the merge stage has no face
 // segmenter to run. merge_face() takes the segmenter's masks from a caller that has one.
-const NameTable<MaskMode, 6> kMaskNames = {{{MaskMode::Full, "full"},
-                                            {MaskMode::Dst, "dst"},
-                                            {MaskMode::LearnedPrd, "learned-prd"},
-                                            {MaskMode::LearnedDst, "learned-dst"},
-                                            {MaskMode::LearnedPrdTimesDst, "learned-prd*learned-dst"},
-                                            {MaskMode::LearnedPrdPlusDst, "learned-prd+learned-dst"}}};
+const NameTable<MaskMode, 10> kMaskNames = {{{MaskMode::Full, "full"},
+                                             {MaskMode::Dst, "dst"},
+                                             {MaskMode::LearnedPrd, "learned-prd"},
+                                             {MaskMode::LearnedDst, "learned-dst"},
+                                             {MaskMode::LearnedPrdTimesDst, "learned-prd*learned-dst"},
+                                             {MaskMode::LearnedPrdPlusDst, "learned-prd+learned-dst"},
+                                             {MaskMode::XSegPrd, "XSeg-prd"},
+                                             {MaskMode::XSegDst, "XSeg-dst"},
+                                             {MaskMode::XSegPrdTimesDst, "XSeg-prd*XSeg-dst"},
+                                             {MaskMode::LearnedTimesXSeg, "learned-prd*learned-dst*XSeg-prd*XSeg-dst"}}};
 const NameTable<ColorTransferMode, 9> kColorNames = {{{ColorTransferMode::None, "none"},
                                                       {ColorTransferMode::Rct, "rct"},
                                                       {ColorTransferMode::Lct, "lct"},
@@ -122,15 +126,7 @@ bool MergeSettings::operator==(const MergeSettings& o) const {
 }
 
 std::string to_string(MergeMode m) { return name_of(kModeNames, m); }
-std::string to_string(MaskMode m) {
-  switch (m) {  // DFL's names for the modes not in the table yet
-    case MaskMode::XSegPrd: return "XSeg-prd";
-    case MaskMode::XSegDst: return "XSeg-dst";
-    case MaskMode::XSegPrdTimesDst: return "XSeg-prd*XSeg-dst";
-    case MaskMode::LearnedTimesXSeg: return "learned-prd*learned-dst*XSeg-prd*XSeg-dst";
-    default: return name_of(kMaskNames, m);
-  }
-}
+std::string to_string(MaskMode m) { return name_of(kMaskNames, m); }
 
 bool uses_learned_dst_mask(MaskMode m) {
   return m == MaskMode::LearnedDst || m == MaskMode::LearnedPrdTimesDst || m == MaskMode::LearnedPrdPlusDst ||

@@ -24,6 +24,7 @@
 #include "pipeline/merge/frame_compose.h"
 #include "pipeline/merge/merge_face.h"
 #include "pipeline/merge/merge_output.h"
+#include "pipeline/mask/mask_model.h"
 #include "pipeline/video/frame_source.h"
 
 namespace facet::merge {
@@ -42,6 +43,9 @@ struct Setup {
   std::vector<std::string> dropped;  // face images listed in the alignments but deleted
   FrameFaces frame_faces;
   std::unique_ptr<FaceSwapper> swapper;
+  // The XSeg mask modes' segmenter (mask model folder), on the model's device.
+  std::unique_ptr<Context> mask_ctx;
+  std::unique_ptr<mask::MaskPredictor> masker;
   int R = 0;
   faces::FaceType face_type = faces::FaceType::Full;
 };
@@ -114,6 +118,13 @@ Setup prepare(const MergeStageOptions& opt, std::vector<std::string>* warnings) 
   s.R = s.swapper->resolution();
   s.face_type = s.swapper->face_type();
   check_model_matches(opt, s);
+  const MaskMode mm = opt.settings.merge.mask_mode;
+  if (uses_xseg_prd_mask(mm) || uses_xseg_dst_mask(mm)) {
+    FACET_CHECK(!opt.mask_model_dir.empty(), "merge: mask mode ", to_string(mm),
+                " needs a mask model (--mask-model: a folder trained with `facet mask train`)");
+    s.mask_ctx = std::make_unique<Context>(opt.use_gpu && cuda_available() ? Device::cuda(0) : Device::cpu());
+    s.masker = std::make_unique<mask::MaskPredictor>(*s.mask_ctx, opt.mask_model_dir, opt.batch > 0 ? opt.batch : 8);
+  }
   FaceTrackOptions to;
   to.smooth_radius = opt.settings.smooth_landmarks;
   s.frame_faces = build_frame_faces(s.alignments, to);
@@ -125,6 +136,7 @@ struct FaceJob {
   cv::Matx23d mat;
   cv::Mat crop;  // R x R CV_32FC3: what the model sees
   SwapPrediction pred;
+  cv::Mat xseg_prd, xseg_dst;  // R x R CV_32FC1: the segmenter on the prediction and on the crop (XSeg modes)
 };
 
 struct FrameJob {
@@ -157,6 +169,8 @@ void compose(FrameJob& j, const MergeSettings& ms, bool want_mask, bool whole_fr
     ff[i].in.predicted_face = f.pred.face;
     ff[i].in.predicted_mask = f.pred.mask;
     ff[i].in.predicted_dst_mask = f.pred.input_mask;
+    ff[i].in.xseg_prd_mask = f.xseg_prd;
+    ff[i].in.xseg_dst_mask = f.xseg_dst;
     ff[i].in.motion_power = f.face->motion_power;
     ff[i].in.motion_deg = f.face->motion_deg;
     ff[i].landmarks = f.face->landmarks;
@@ -167,13 +181,26 @@ void compose(FrameJob& j, const MergeSettings& ms, bool want_mask, bool whole_fr
   j.seamless_failed = c.seamless_failed;
 }
 
-void predict_faces(std::vector<FrameJob*>& frames, FaceSwapper& sw, const MergeStageSettings& st) {
+// The swap model on every face of the batch of frames, and the segmenter (DFL's MergeMasked runs
+// XSeg on the dst crop and on the predicted face, both at the swap model's face type) when the
+// mask mode needs it.
+void predict_faces(std::vector<FrameJob*>& frames, Setup& s, const MergeStageSettings& st) {
   std::vector<cv::Mat> crops;
   std::vector<FaceJob*> owners;
   for (FrameJob* j : frames)
     for (FaceJob& f : j->faces) crops.push_back(f.crop), owners.push_back(&f);
   if (crops.empty()) return;
-  std::vector<SwapPrediction> p = sw.predict(crops, st.direction, uses_learned_dst_mask(st.merge.mask_mode));
+  std::vector<SwapPrediction> p = s.swapper->predict(crops, st.direction, uses_learned_dst_mask(st.merge.mask_mode));
+  if (s.masker && uses_xseg_dst_mask(st.merge.mask_mode)) {
+    std::vector<cv::Mat> m = s.masker->predict(crops);
+    for (size_t i = 0; i < m.size(); ++i) owners[i]->xseg_dst = std::move(m[i]);
+  }
+  if (s.masker && uses_xseg_prd_mask(st.merge.mask_mode)) {
+    std::vector<cv::Mat> faces;
+    for (const SwapPrediction& q : p) faces.push_back(q.face);
+    std::vector<cv::Mat> m = s.masker->predict(faces);
+    for (size_t i = 0; i < m.size(); ++i) owners[i]->xseg_prd = std::move(m[i]);
+  }
   for (size_t i = 0; i < p.size(); ++i) owners[i]->pred = std::move(p[i]), owners[i]->crop.release();
 }
 
@@ -191,6 +218,10 @@ std::string manifest_json(const MergeStageOptions& opt, const Setup& s, const st
   j["faces"] = abs(opt.faces_dir);
   j["model"] = abs(opt.model_dir);
   j["model_iteration"] = s.swapper->iteration();
+  if (s.masker) {
+    j["mask_model"] = abs(opt.mask_model_dir);
+    j["mask_model_iteration"] = s.masker->iteration();
+  }
   j["settings"] = nlohmann::json::parse(to_json(opt.settings));
   return j.dump(1) + "\n";
 }
@@ -398,7 +429,7 @@ MergeStageResult run_merge(const MergeStageOptions& opt) {
         const auto t0 = Clock::now();
         std::vector<FrameJob*> ptrs;
         for (FrameJob& j : jobs) ptrs.push_back(&j);
-        predict_faces(ptrs, *s.swapper, opt.settings);
+        predict_faces(ptrs, s, opt.settings);
         infer_s += since(t0);
       }
       for (FrameJob& j : jobs)
@@ -462,7 +493,7 @@ MergePreviewResult render_merge_preview(const MergeStageOptions& opt, int64_t fr
               count, " frames)");
   cut_faces(j, s);
   std::vector<FrameJob*> ptrs{&j};
-  predict_faces(ptrs, *s.swapper, opt.settings);
+  predict_faces(ptrs, s, opt.settings);
   compose(j, opt.settings.merge, false, opt.whole_frame);
   std::vector<uint8_t> png;
   FACET_CHECK(cv::imencode(".png", j.out, png), "merge preview: PNG encoding failed");

@@ -34,6 +34,7 @@ struct MergeStageOptions {
   std::string alignments;   // its alignments file (facet extract)
   std::string faces_dir;    // its face set; faces whose image was deleted are not merged
   std::string model_dir;    // trained model folder (facet train)
+  std::string mask_model_dir;  // the XSeg mask modes' mask model folder (facet mask train); "" = none
   std::string output;       // video file (by extension) or PNG frame folder
   bool png = false;         // PNG frames into `output` whatever its name
   std::string mask_output;  // "" = none; a video file (by extension) or a PNG frame folder

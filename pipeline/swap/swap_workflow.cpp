@@ -10,15 +10,20 @@
 #include <fstream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/context.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/read_file.h"
 #include "pipeline/extract/extract.h"
 #include "pipeline/faces/alignments.h"
 #include "pipeline/merge/merge_stage.h"
 #include "pipeline/merge/merge_stage_settings.h"
+#include "pipeline/mask/mask_apply.h"
+#include "pipeline/mask/mask_model.h"
 #include "pipeline/train/model_folder.h"
 #include "pipeline/train/stop_signal.h"
 #include "pipeline/train/trainer.h"
@@ -227,11 +232,40 @@ bool train_step(const SwapOptions& o, bool gpu, const SwapReport& rep, SwapResul
   return tr.reason == train::StopReason::TargetReached || *budget_hit;
 }
 
+// The mask model's masks into both face sets, unless they already hold this model's masks at
+// this iteration (a stamp beside the faces records what was applied).
+void mask_step(const SwapOptions& o, bool gpu, const SwapReport& rep, SwapResult& r) {
+  StepTimer t{r, "mask"};
+  Context ctx(gpu ? Device::cuda(0) : Device::cpu());
+  const int64_t iteration = train::ModelFolder(r.mask_model_dir).read_state().iteration;
+  nlohmann::json want;
+  want["mask_model"] = fs::weakly_canonical(r.mask_model_dir).string();
+  want["iteration"] = iteration;
+  std::string note;
+  for (const std::string& dir : {o.src_faces, o.dst_faces}) {
+    const fs::path stamp = fs::path(dir) / "mask_applied.json";
+    if (fs::exists(stamp) && nlohmann::json::parse(read_text_file(stamp.string()), nullptr, false) == want) {
+      note += (note.empty() ? "" : "; ") + dir + " already masked";
+      continue;
+    }
+    const mask::MaskApplyResult a = mask::apply_mask_model(ctx, r.mask_model_dir, dir);
+    for (const auto& s : a.skipped) say(rep, "warning: mask: " + s.filename + ": " + s.reason);
+    write_string_atomically(stamp.string(), want.dump(1) + "\n");
+    note += (note.empty() ? "" : "; ") + fmt("%.0f faces of ", double(a.written)) + dir;
+  }
+  say(rep, "mask: " + note + " (mask model " + r.mask_model_dir + fmt(", iteration %.0f)", double(iteration)));
+  t.done(note);
+}
+
 // The merge settings for this run (swap_workflow.h), kept beside the model. The file is only
-// rewritten when its content changes, so its time stamp says when the look last changed.
+// rewritten when its content changes, so its time stamp says when the look last changed. With a
+// mask model and no settings of the user's yet, the mask mode is XSeg-prd*XSeg-dst, the choice
+// DFL users make once their XSeg model is trained.
 fs::path settle_merge_settings(const SwapOptions& o, const SwapResult& r, merge::MergeStageSettings& st) {
   const fs::path beside = merge::model_merge_settings_file(r.model_dir);
   st = merge::load_merge_settings_base(o.merge_settings_file, r.model_dir).settings;
+  if (!r.mask_model_dir.empty() && o.merge_settings_file.empty() && !fs::exists(beside))
+    st.merge.mask_mode = merge::MaskMode::XSegPrdTimesDst;
   bool same = false;
   if (fs::exists(beside)) {
     try {
@@ -250,7 +284,9 @@ bool merge_step(const SwapOptions& o, bool gpu, bool trained, const std::string&
   merge::MergeStageSettings st;
   const fs::path settings_path = settle_merge_settings(o, r, st);
   const fs::path model_state = train::ModelFolder(r.model_dir).state_path();
-  if (!o.force_merge && !trained && newer(r.result, model_state) && newer(r.result, settings_path)) {
+  const bool mask_newer =
+      !r.mask_model_dir.empty() && !newer(r.result, train::ModelFolder(r.mask_model_dir).state_path());
+  if (!o.force_merge && !trained && !mask_newer && newer(r.result, model_state) && newer(r.result, settings_path)) {
     say(rep, "merge: skipped, " + r.result + " is newer than the model and " + settings_path.string());
     t.done("skipped: already done");
     return true;
@@ -260,6 +296,7 @@ bool merge_step(const SwapOptions& o, bool gpu, bool trained, const std::string&
   mo.alignments = dst_alignments;
   mo.faces_dir = r.dst_faces;
   mo.model_dir = r.model_dir;
+  mo.mask_model_dir = r.mask_model_dir;
   mo.output = r.result;
   mo.settings = st;
   mo.use_gpu = gpu;
@@ -295,6 +332,8 @@ SwapOptions resolve_swap_paths(const SwapOptions& opt) {
   if (o.src_faces.empty()) o.src_faces = (ws / "data_src" / "aligned").string();
   if (o.dst_faces.empty()) o.dst_faces = (ws / "data_dst" / "aligned").string();
   if (o.model_dir.empty()) o.model_dir = (ws / "model").string();
+  if (o.mask_model_dir.empty() && mask::is_trained_mask_model((ws / "mask_model").string()))
+    o.mask_model_dir = (ws / "mask_model").string();
   if (o.result.empty()) o.result = (ws / "result.mp4").string();
   if (fs::absolute(o.src_faces) == fs::absolute(o.dst_faces))
     throw Error("swap: the source and destination face sets are the same folder: " + o.src_faces);
@@ -306,7 +345,7 @@ SwapResult run_swap(const SwapOptions& opt, const SwapReport& rep) {
   SwapResult r;
   r.workspace = o.workspace, r.src_video = o.src_video, r.dst_video = o.dst_video;
   r.src_faces = o.src_faces, r.dst_faces = o.dst_faces, r.model_dir = o.model_dir;
-  r.result = o.result, r.comparison = o.comparison;
+  r.result = o.result, r.comparison = o.comparison, r.mask_model_dir = o.mask_model_dir;
   const bool gpu = !o.cpu && cuda_available();
   fs::create_directories(o.workspace);
   say(rep, std::string("swap on ") + (gpu ? "the GPU" : "the CPU") + ": " + o.src_video + " -> " + o.dst_video +
@@ -321,6 +360,7 @@ SwapResult run_swap(const SwapOptions& opt, const SwapReport& rep) {
     return stopped();
   const std::string dst_alignments = extract_one(o.dst_video, o.dst_faces, o.dst_every, o, rep, r, "extract dst");
   if (dst_alignments.empty() || train::stop_requested()) return stopped();
+  if (!r.mask_model_dir.empty()) mask_step(o, gpu, rep, r);
   bool trained = false;
   if (!train_step(o, gpu, rep, r, trained)) return stopped();
   train::clear_stop_request();  // the time budget stops training through the stop flag

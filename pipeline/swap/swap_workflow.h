@@ -5,6 +5,10 @@
 //   ws/data_src/aligned/     source face set + its alignments file      (extract)
 //   ws/data_dst/aligned/     destination face set + its alignments file (extract)
 //   ws/model/                the model folder (train), with merge_settings.json beside it
+//   ws/mask_model/           optional: a mask model (facet mask train). When it holds a trained
+//                            one, swap applies it to both face sets after extraction (so masked
+//                            training uses its masks) and merges with it (XSeg-prd*XSeg-dst unless
+//                            the merge settings say otherwise)
 //   ws/result.mp4            the swapped video with the destination's sound (merge)
 //
 // Every path can be overridden. Each step resumes, so the same command after a Ctrl-C (or after
@@ -35,6 +39,7 @@ struct SwapOptions {
   std::string comparison;        // "" = none; else a side-by-side (destination | result) video here
   std::string assets_dir;        // face-detection models; "" = the default search
   std::string merge_settings_file;
+  std::string mask_model_dir;    // "" = ws/mask_model when it holds a trained mask model
 
   // extract
   int src_every = 1;             // every Nth source frame (training needs variety, not every frame)
@@ -51,7 +56,7 @@ struct SwapOptions {
 };
 
 struct SwapStep {
-  std::string name;              // "extract src", "extract dst", "train", "merge", "comparison"
+  std::string name;              // "extract src", "extract dst", "mask", "train", "merge", "comparison"
   double seconds = 0;
   std::string note;              // what it did, or why it was skipped
 };
@@ -59,6 +64,7 @@ struct SwapStep {
 struct SwapResult {
   bool stopped = false;          // Ctrl-C / SIGTERM: everything done so far is kept
   std::string workspace, src_video, dst_video, src_faces, dst_faces, model_dir, result, comparison, preview;
+  std::string mask_model_dir;    // the mask model used ("" = none)
   int64_t iteration = 0;         // the model's iteration at the end
   std::vector<SwapStep> steps;
 };

@@ -1,6 +1,7 @@
 // `facet faceset import-dfl`: turns a DeepFaceLab aligned folder (DFLJPG faces, dfl_face.h) into a
-// facet face set. Each face keeps its JPEG bytes untouched (DFL's own APP15 segment included, so
-// DFL can still read it) and gains facet's metadata; with the destination's frame folder given,
+// facet face set. Each face keeps its JPEG bytes untouched (DFL's own APP15 segment included)
+// and gains facet's metadata (DFL's loader unpickles every APP15 segment, so DFL itself does not
+// read the copies; the originals are left as they were); with the destination's frame folder given,
 // every face is matched to its frame by DFL's source_filename and an alignments file for
 // `facet merge` is written beside the faces. Training reads DFL folders directly; the import is
 // for merge, and for keeping a face set that facet's tools (sort, dedupe) then maintain.

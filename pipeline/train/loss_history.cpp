@@ -18,17 +18,13 @@ namespace facet::train {
 
 namespace fs = std::filesystem;
 
-namespace {
-constexpr const char* kHeader = "iteration,src_loss,dst_loss\n";
-}
-
-void LossHistory::open(const std::string& path, int64_t valid_bytes) {
+void LossHistory::open(const std::string& path, int64_t valid_bytes, const LossSeriesNames& names) {
   path_ = path;
   rows_.clear();
-  std::error_code ec;
   if (valid_bytes < 0 || !fs::exists(path)) {
-    write_string_atomically(path, kHeader);
-    bytes_ = static_cast<int64_t>(std::char_traits<char>::length(kHeader));
+    const std::string header = "iteration," + names.first + "_loss," + names.second + "_loss\n";
+    write_string_atomically(path, header);
+    bytes_ = static_cast<int64_t>(header.size());
     return;
   }
   const int64_t size = static_cast<int64_t>(fs::file_size(path));
@@ -68,15 +64,18 @@ void LossHistory::append(const std::vector<LossRow>& rows) {
   rows_.insert(rows_.end(), rows.begin(), rows.end());
 }
 
-cv::Mat draw_loss_curve(const std::vector<LossRow>& rows, int64_t target_iter, int width, int height) {
+cv::Mat draw_loss_curve(const std::vector<LossRow>& rows, int64_t target_iter, int width, int height,
+                        const LossSeriesNames& names) {
   cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
   const int left = 70, right = 20, top = 30, bottom = 45;
   const int pw = width - left - right, ph = height - top - bottom;
   const cv::Scalar axis(60, 60, 60), grid(225, 225, 225), src_col(200, 90, 20), dst_col(30, 30, 210);
   cv::putText(img, "loss (log scale) vs iteration", cv::Point(left, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, axis, 1,
               cv::LINE_AA);
-  cv::putText(img, "src", cv::Point(width - 120, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, src_col, 2, cv::LINE_AA);
-  cv::putText(img, "dst", cv::Point(width - 70, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, dst_col, 2, cv::LINE_AA);
+  const int second_x = width - 15 - 11 * static_cast<int>(names.second.size());
+  cv::putText(img, names.first, cv::Point(second_x - 20 - 11 * static_cast<int>(names.first.size()), 20),
+              cv::FONT_HERSHEY_SIMPLEX, 0.5, src_col, 2, cv::LINE_AA);
+  cv::putText(img, names.second, cv::Point(second_x, 20), cv::FONT_HERSHEY_SIMPLEX, 0.5, dst_col, 2, cv::LINE_AA);
   cv::rectangle(img, cv::Rect(left, top, pw, ph), axis, 1);
   if (rows.empty()) return img;
 
@@ -140,8 +139,9 @@ cv::Mat draw_loss_curve(const std::vector<LossRow>& rows, int64_t target_iter, i
   return img;
 }
 
-void write_loss_curve(const std::string& png_path, const std::vector<LossRow>& rows, int64_t target_iter) {
-  const cv::Mat img = draw_loss_curve(rows, target_iter);
+void write_loss_curve(const std::string& png_path, const std::vector<LossRow>& rows, int64_t target_iter,
+                      const LossSeriesNames& names) {
+  const cv::Mat img = draw_loss_curve(rows, target_iter, 900, 420, names);
   std::vector<uint8_t> png;
   FACET_CHECK(cv::imencode(".png", img, png), png_path, ": PNG encoding failed");
   write_file_atomically(png_path, [&](std::FILE* f) { write_all(f, png.data(), png.size(), png_path); });

@@ -17,11 +17,18 @@ struct LossRow {
   float src, dst;     // batch means; NaN/Inf kept as read (the step was skipped)
 };
 
+// The two series' names: the CSV's columns are iteration,<first>_loss,<second>_loss and the
+// curve's legend. SAEHD's are src and dst; a mask model's are its training batches and its
+// un-augmented preview faces.
+struct LossSeriesNames {
+  std::string first = "src", second = "dst";
+};
+
 class LossHistory {
  public:
   // Opens `path`. valid_bytes < 0: start a new file (header only). Otherwise the file is cut to
   // valid_bytes and its rows are read back (a missing file starts empty).
-  void open(const std::string& path, int64_t valid_bytes);
+  void open(const std::string& path, int64_t valid_bytes, const LossSeriesNames& names = {});
   void append(const std::vector<LossRow>& rows);  // written and flushed
   int64_t bytes() const { return bytes_; }
   const std::vector<LossRow>& rows() const { return rows_; }
@@ -35,7 +42,9 @@ class LossHistory {
 
 // Loss against iteration, log-scaled loss axis, src and dst curves (bucket means when there are
 // more iterations than pixels), a dashed line at the target iteration when > 0.
-cv::Mat draw_loss_curve(const std::vector<LossRow>& rows, int64_t target_iter = 0, int width = 900, int height = 420);
-void write_loss_curve(const std::string& png_path, const std::vector<LossRow>& rows, int64_t target_iter = 0);
+cv::Mat draw_loss_curve(const std::vector<LossRow>& rows, int64_t target_iter = 0, int width = 900, int height = 420,
+                        const LossSeriesNames& names = {});
+void write_loss_curve(const std::string& png_path, const std::vector<LossRow>& rows, int64_t target_iter = 0,
+                      const LossSeriesNames& names = {});
 
 }  // namespace facet::train

@@ -131,9 +131,9 @@ void ModelFolder::write_options(const ModelRecord& r) const {
 }
 TrainState ModelFolder::read_state() const { return train_state_from_json(read_text_file(state_path()), state_path()); }
 
-NamedTensorList checkpoint_weights(const models::SaehdModel& model) { return model.named_parameters(); }
+NamedTensorList checkpoint_weights(const nn::Module& model) { return model.named_parameters(); }
 
-NamedTensorList checkpoint_optimizer_state(const models::SaehdModel& model, Optimizer& opt) {
+NamedTensorList checkpoint_optimizer_state(const nn::Module& model, Optimizer& opt) {
   ParameterBuffer& pb = opt.parameters();
   std::unordered_map<const TensorImpl*, std::string> names;
   for (const auto& [name, t] : model.named_parameters()) names[t.impl().get()] = name;
@@ -154,15 +154,19 @@ NamedTensorList checkpoint_optimizer_state(const models::SaehdModel& model, Opti
 
 void save_checkpoint(Context& ctx, const ModelFolder& folder, const models::SaehdModel& model, Optimizer& opt,
                      TrainState& state, const SaveStageHook& hook) {
+  save_module_checkpoint(ctx, folder, model, opt, state, {{"facet.model", "saehd"}, {"facet.archi", model.archi().str()}},
+                         hook);
+}
+
+void save_module_checkpoint(Context& ctx, const ModelFolder& folder, const nn::Module& model, Optimizer& opt,
+                            TrainState& state, std::map<std::string, std::string> meta, const SaveStageHook& hook) {
   fs::create_directories(folder.dir());
   const std::string tag = iter_tag(state.iteration);
   TrainState next = state;
   next.weights_file = "weights-" + tag + ".safetensors";
   next.optimizer_file = "optimizer-" + tag + ".safetensors";
   next.saved_utc = utc_now();
-  const std::map<std::string, std::string> meta = {{"facet.model", "saehd"},
-                                                   {"facet.archi", model.archi().str()},
-                                                   {"facet.iteration", std::to_string(state.iteration)}};
+  meta["facet.iteration"] = std::to_string(state.iteration);
   save_safetensors(ctx, folder.file(next.weights_file), checkpoint_weights(model), meta);
   if (hook) hook("weights");
   std::map<std::string, std::string> ometa = meta;
@@ -175,7 +179,7 @@ void save_checkpoint(Context& ctx, const ModelFolder& folder, const models::Saeh
   remove_stale_checkpoint_files(folder, {state.weights_file, state.optimizer_file});
 }
 
-void load_checkpoint(Context& ctx, const ModelFolder& folder, const TrainState& state, models::SaehdModel& model,
+void load_checkpoint(Context& ctx, const ModelFolder& folder, const TrainState& state, nn::Module& model,
                      Optimizer& opt) {
   load_into(ctx, folder.file(state.weights_file), checkpoint_weights(model));
   load_into(ctx, folder.file(state.optimizer_file), checkpoint_optimizer_state(model, opt));

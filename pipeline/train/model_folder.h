@@ -17,6 +17,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,8 +74,8 @@ class ModelFolder {
 // the model's state dict; optimizer state is per parameter, "<state>/<parameter name>", plus
 // "iterations".
 using NamedTensorList = std::vector<std::pair<std::string, Tensor>>;
-NamedTensorList checkpoint_weights(const models::SaehdModel& model);
-NamedTensorList checkpoint_optimizer_state(const models::SaehdModel& model, Optimizer& opt);
+NamedTensorList checkpoint_weights(const nn::Module& model);
+NamedTensorList checkpoint_optimizer_state(const nn::Module& model, Optimizer& opt);
 
 // Called between the stages of a save ("weights", "optimizer", "state"); tests throw from it to
 // simulate a process killed half-way through a checkpoint.
@@ -84,10 +85,14 @@ using SaveStageHook = std::function<void(const std::string& stage)>;
 // Fills state.weights_file / optimizer_file / saved_utc. Old checkpoint files are removed.
 void save_checkpoint(Context& ctx, const ModelFolder& folder, const models::SaehdModel& model, Optimizer& opt,
                      TrainState& state, const SaveStageHook& hook = {});
+// The same for any module (a mask model's folder keeps this layout too), with the checkpoint
+// files' metadata ("facet.model", ...; "facet.iteration" is added).
+void save_module_checkpoint(Context& ctx, const ModelFolder& folder, const nn::Module& model, Optimizer& opt,
+                            TrainState& state, std::map<std::string, std::string> meta, const SaveStageHook& hook = {});
 
 // Loads the checkpoint that state.json commits into an existing model and optimizer (same
 // options). Throws facet::Error naming the file on any mismatch or corruption.
-void load_checkpoint(Context& ctx, const ModelFolder& folder, const TrainState& state, models::SaehdModel& model,
+void load_checkpoint(Context& ctx, const ModelFolder& folder, const TrainState& state, nn::Module& model,
                      Optimizer& opt);
 
 // Copies (hard-links where possible) the committed checkpoint into backups/<iteration>/ and

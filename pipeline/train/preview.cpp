@@ -44,9 +44,8 @@ cv::Mat render_preview(Context& ctx, models::SaehdModel& model, const Tensor& sr
                        int64_t iteration) {
   NoGradGuard ng(ctx);
   models::SaehdPredictions p = model.train_forward(ctx, src, dst, /*with_swap=*/true);
-  const int64_t R = src.dim(1), ns = src.dim(0), nd = dst.dim(0), cols = std::max(ns, nd);
-  struct Row { const char* label; std::vector<float> data; int64_t n, C; };
-  std::vector<Row> rows = {
+  const int64_t R = src.dim(1), ns = src.dim(0), nd = dst.dim(0);
+  std::vector<PreviewRow> rows = {
       {"src", src.to_float(ctx), ns, 3},
       {"src->src", p.src_src.image.to_float(ctx), ns, 3},
       {"src mask", p.src_src.mask.to_float(ctx), ns, 1},
@@ -56,6 +55,12 @@ cv::Mat render_preview(Context& ctx, models::SaehdModel& model, const Tensor& sr
       {"dst->src", p.src_dst.image.to_float(ctx), nd, 3},
       {"swap mask", p.src_dst.mask.to_float(ctx), nd, 1},
   };
+  return draw_preview_grid(rows, R, iteration);
+}
+
+cv::Mat draw_preview_grid(const std::vector<PreviewRow>& rows, int64_t R, int64_t iteration) {
+  int64_t cols = 0;
+  for (const PreviewRow& r : rows) cols = std::max(cols, r.n);
   // Small resolutions are enlarged (nearest) so labels and faces stay readable.
   const int scale = R >= 128 ? 1 : static_cast<int>((128 + R - 1) / R);
   const int T = static_cast<int>(R) * scale, label_w = 90, gap = 2;
@@ -66,7 +71,7 @@ cv::Mat render_preview(Context& ctx, models::SaehdModel& model, const Tensor& sr
   cv::putText(grid, head, cv::Point(6, 17), cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
   for (size_t r = 0; r < rows.size(); ++r) {
     const int y = 24 + static_cast<int>(r) * (T + gap);
-    cv::putText(grid, rows[r].label, cv::Point(6, y + T / 2 + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45,
+    cv::putText(grid, rows[r].label.c_str(), cv::Point(6, y + T / 2 + 5), cv::FONT_HERSHEY_SIMPLEX, 0.45,
                 cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
     for (int64_t b = 0; b < rows[r].n; ++b) {
       cv::Mat t = tile(rows[r].data, b, R, rows[r].C);

@@ -22,6 +22,15 @@ Tensor preview_faces(Context& ctx, const HostFaces& faces, int count);
 cv::Mat render_preview(Context& ctx, models::SaehdModel& model, const Tensor& src, const Tensor& dst,
                        int64_t iteration);
 
+// One labelled row of a preview grid: n tiles of an [n, R, R, C] host array in [0, 1] (C = 3 BGR
+// or 1 mask). draw_preview_grid lays rows out under the iteration, small R enlarged.
+struct PreviewRow {
+  std::string label;
+  std::vector<float> data;
+  int64_t n, C;
+};
+cv::Mat draw_preview_grid(const std::vector<PreviewRow>& rows, int64_t R, int64_t iteration);
+
 // Writes previews/<iteration>.png and previews/latest.png (atomically). Returns the first path.
 std::string write_preview(const std::string& previews_dir, const cv::Mat& grid, int64_t iteration);
 

@@ -80,7 +80,7 @@ faces::Landmarks synthetic_frontal_landmarks() {
 }
 
 cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int size, faces::FaceType type,
-                            faces::Landmarks* landmarks) {
+                            faces::Landmarks* landmarks, cv::Mat* head_mask) {
   FACET_CHECK(size >= 32, "synthetic faces need at least 32 px, got ", size);
   const Look look = look_of(id);
   // 32 Philox words per image, disjoint between identities.
@@ -144,6 +144,11 @@ cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int 
   std::vector<cv::Point> cap_hull;
   cv::convexHull(cap_px, cap_hull);
   cv::fillConvexPoly(img, cap_hull, look.hair, cv::LINE_AA, S);
+  if (head_mask) {  // the skin and the hair cap (the beard lies inside the skin)
+    *head_mask = cv::Mat::zeros(size, size, CV_8UC1);
+    cv::fillConvexPoly(*head_mask, hull, cv::Scalar(255), cv::LINE_8, S);
+    cv::fillConvexPoly(*head_mask, cap_hull, cv::Scalar(255), cv::LINE_8, S);
+  }
   if (look.beard) {
     std::vector<cv::Point> beard = to_px(l, {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 54, 55, 56, 57, 58, 59, 48}, S);
     std::vector<cv::Point> bh;

@@ -27,8 +27,10 @@ faces::Landmarks synthetic_frontal_landmarks();
 
 // One face image (BGR 8-bit, size x size) and its 68 landmarks in its pixels, laid out as a
 // `type` crop (the template square scaled by the face type's crop ratio, as extraction would).
+// head_mask, when given, receives what was drawn of the head (skin, hair, beard) as a CV_8UC1
+// 0/255 mask: the ground truth a face segmenter should find.
 cv::Mat draw_synthetic_face(SyntheticIdentity id, uint64_t seed, int index, int size,
-                            faces::FaceType type, faces::Landmarks* landmarks);
+                            faces::FaceType type, faces::Landmarks* landmarks, cv::Mat* head_mask = nullptr);
 
 struct SyntheticFaceSetOptions {
   int count = 48;   // faces per identity

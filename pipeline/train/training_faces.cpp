@@ -33,6 +33,7 @@ struct Candidate {
   faces::Landmarks landmarks;  // in the stored image's pixels
   double eyebrows_expand_mod = 1.0;
   std::vector<uint8_t> xseg_mask;  // the learned mask stored with the face (encoded), if any
+  std::vector<faces::SegPolygon> polygons;  // drawn labels, if any
 };
 
 // Aligned images + landmarks.json: every listed image that exists is a candidate.
@@ -58,7 +59,7 @@ std::vector<Candidate> sidecar_candidates(const std::string& dir, std::vector<fa
       skipped.push_back({name, "landmarks.json: expected 68 [x, y] points"});
       continue;
     }
-    Candidate c{(fs::path(dir) / name).string(), name, type, {}, 1.0};
+    Candidate c{(fs::path(dir) / name).string(), name, type, {}, 1.0, {}, {}};
     bool ok = true;
     for (const json& p : pts) {
       if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) {
@@ -82,7 +83,7 @@ std::vector<Candidate> faceset_candidates(const std::string& dir, std::vector<fa
   std::vector<Candidate> out;
   for (auto& f : set.faces)
     out.push_back({f.path, f.filename, f.meta.face_type, f.meta.landmarks, f.meta.eyebrows_expand_mod,
-                   std::move(f.meta.xseg_mask)});
+                   std::move(f.meta.xseg_mask), std::move(f.meta.seg_polygons)});
   return out;
 }
 
@@ -117,6 +118,17 @@ cv::Mat learned_training_mask(const Candidate& c, cv::Size image_size, const Loa
   cv::resize(full, full, image_size, 0, 0, cv::INTER_LINEAR);
   to_training_crop(full, c, opt, crop, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
   cv::min(cv::max(crop, 0.0), 1.0, crop);
+  return crop;
+}
+
+// The face's drawn polygons as a training crop (R x R CV_32FC1 of 0 and 1): drawn at the image's
+// size, brought through the crop (linear, zero border) and binarised at 0.5, as DFL's XSeg
+// sample generator does with its labels.
+cv::Mat polygon_training_mask(const Candidate& c, cv::Size image_size, const LoadFacesOptions& opt) {
+  cv::Mat full, crop;
+  faces::seg_polygons_mask(image_size, c.polygons).convertTo(full, CV_32F, 1.0 / 255.0);
+  to_training_crop(full, c, opt, crop, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::threshold(crop, crop, 0.5, 1.0, cv::THRESH_BINARY);
   return crop;
 }
 
@@ -168,17 +180,23 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
   std::vector<uint8_t> bgr(n * img_px * 3);
   std::vector<float> mask(n * img_px), em(n * img_px), yaw(n);
   std::vector<std::string> error(n);  // empty = decoded
-  std::vector<char> learned_used(n, 0);
+  std::vector<char> learned_used(n, 0), unlabelled(n, 0);
   auto work = [&](const cv::Range& range) {
     for (int i = range.start; i < range.end; ++i) {
       const Candidate& c = cands[static_cast<size_t>(i)];
+      if (opt.mask_source == FaceMaskSource::Polygons && c.polygons.empty()) {
+        unlabelled[static_cast<size_t>(i)] = 1;
+        continue;
+      }
       try {
         FACET_CHECK(c.landmarks.size() == 68, "expected 68 landmarks, got ", c.landmarks.size());
         cv::Mat img = cv::imread(c.path, cv::IMREAD_COLOR);
         FACET_CHECK(!img.empty(), "cannot be decoded (missing, unreadable or corrupt image data)");
         cv::Mat crop;
         const faces::Landmarks l = to_training_crop(img, c, opt, crop);
-        const cv::Mat learned = learned_training_mask(c, img.size(), opt);
+        const cv::Mat learned = opt.mask_source == FaceMaskSource::Polygons ? polygon_training_mask(c, img.size(), opt)
+                                : opt.mask_source == FaceMaskSource::Hull   ? cv::Mat()
+                                                                            : learned_training_mask(c, img.size(), opt);
         fill_face(crop, l, c.eyebrows_expand_mod, R, &bgr[static_cast<size_t>(i) * img_px * 3],
                   &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px], learned);
         learned_used[static_cast<size_t>(i)] = !learned.empty();
@@ -198,6 +216,10 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
   // Compact: keep decoded faces in load order, report the rest by name.
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
+    if (unlabelled[i]) {
+      ++hf.unlabelled;
+      continue;
+    }
     if (!error[i].empty()) {
       hf.skipped.push_back({cands[i].name, error[i]});
       continue;
@@ -209,13 +231,13 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
     }
     hf.names.push_back(cands[i].name);
     hf.yaw.push_back(yaw[i]);
-    hf.learned_masks += learned_used[i];
+    hf.learned_masks += learned_used[i] && opt.mask_source == FaceMaskSource::LearnedElseHull;
     if (hf.source_face_type.empty()) hf.source_face_type = faces::face_type_name(cands[i].type);
     ++k;
   }
   bgr.resize(k * img_px * 3), mask.resize(k * img_px), em.resize(k * img_px);
   hf.bgr = std::move(bgr), hf.mask = std::move(mask), hf.eyes_mouth = std::move(em);
-  if (k == 0) {
+  if (k == 0 && hf.unlabelled == 0) {
     std::string why;
     for (size_t i = 0; i < hf.skipped.size() && i < 5; ++i)
       why += "\n  " + hf.skipped[i].filename + ": " + hf.skipped[i].reason;

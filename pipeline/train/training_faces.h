@@ -42,17 +42,28 @@ struct HostFaces {
   std::vector<faces::SkippedFile> skipped;     // reported by name
   std::string source_face_type;                // of the first face (informational)
   int64_t learned_masks = 0;                   // faces whose mask is their stored learned mask
+  int64_t unlabelled = 0;                      // FaceMaskSource::Polygons: faces left out, no polygons
   int64_t size() const { return static_cast<int64_t>(names.size()); }
+};
+
+// Where each face's mask comes from.
+enum class FaceMaskSource {
+  LearnedElseHull,  // the stored learned mask when the face has one, else the landmark hull (training)
+  Polygons,         // the drawn include/exclude polygons, binarised at 0.5 after the crop (mask
+                    // training labels, DFL's SampleGeneratorFaceXSeg); faces without any are left out
+  Hull,             // the landmark hull always (labels to bootstrap a mask model from)
 };
 
 struct LoadFacesOptions {
   int resolution = 128;
   faces::FaceType face_type = faces::FaceType::Full;  // the model's face type
   int threads = 0;                                    // decode threads; 0 = OpenCV's default
+  FaceMaskSource mask_source = FaceMaskSource::LearnedElseHull;
 };
 
 // Loads a face-set folder (or an aligned-image folder with landmarks.json). Throws facet::Error
-// when the folder is missing or holds no usable face (the message lists what was skipped).
+// when the folder is missing or holds no usable face (the message lists what was skipped); with
+// FaceMaskSource::Polygons a folder whose faces are all readable but unlabelled comes back empty.
 HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& opt);
 
 // Appends one face already cropped to the training face type at faces.resolution (BGR 8-bit,

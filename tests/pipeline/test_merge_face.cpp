@@ -443,7 +443,7 @@ TEST(MergeSettingsJson, BadValuesAreRefusedNamingTheSetting) {
   expect_refused(R"({"color_degrade_power": 101})", "color_degrade_power");
   expect_refused(R"({"mode": "blend"})", "mode");
   expect_refused(R"({"mode": 9})", "mode");
-  expect_refused(R"({"mask_mode": "XSeg-prd"})", "mask_mode");
+  expect_refused(R"({"mask_mode": "XSeg-fancy"})", "mask_mode");
   expect_refused(R"({"color_transfer_mode": "fancy"})", "color_transfer_mode");
   expect_refused(R"({"sharpen_mode": "unsharp"})", "sharpen_mode");
   expect_refused(R"({"masked_hist_match": 1})", "masked_hist_match");

@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "engine/core/error.h"
+#include "pipeline/mask/mask_trainer.h"
 #include "pipeline/merge/merge_output.h"
 #include "test_merge_stage_support.h"
 
@@ -115,6 +116,52 @@ TEST_F(MergeStage, PngPassesFacelessFramesThroughBitExact) {
       EXPECT_EQ(cv::countNonZero(k), 0) << i;
     }
   }
+}
+
+// The XSeg mask modes run a mask model on the dst crops and the predicted faces: without one they
+// are refused by name; with one (a tiny model bootstrapped from the clip's hulls) the merge mask
+// follows the segmenter, not the full square, and nothing outside it moves.
+TEST_F(MergeStage, XSegModesRunTheMaskModel) {
+  MergeStageOptions o = merge_options(*clip_, *model_, dir_->file("xseg_png"));
+  o.mask_output = dir_->file("xseg_masks");
+  o.settings.merge.mask_mode = merge::MaskMode::XSegPrdTimesDst;
+  try {
+    merge::run_merge(o);
+    FAIL() << "an XSeg mode without a mask model must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--mask-model"), std::string::npos) << e.what();
+  }
+  mask::MaskTrainConfig mc;
+  mc.face_dirs = {clip_->faces_dir};
+  mc.model_dir = dir_->file("mask_model");
+  mc.net = {64, 2};
+  mc.batch = 2;
+  mc.target_iter = 2;
+  mc.preview_every = 0;
+  mc.handle_signals = false;
+  mc.log = [](const std::string&) {};
+  mask::train_mask_model(mc);
+  o.mask_model_dir = mc.model_dir;
+  const MergeStageResult r = merge::run_merge(o);
+  EXPECT_EQ(r.frames_written, kClipFrames);
+  MergeStageOptions full = merge_options(*clip_, *model_, dir_->file("full_png"));
+  full.mask_output = dir_->file("full_masks");
+  full.settings.merge.mask_mode = merge::MaskMode::Full;
+  merge::run_merge(full);
+  const std::vector<cv::Mat> in = decode_all(clip_->video);
+  int differing = 0;
+  for (int i = 0; i < kClipFrames; ++i) {
+    const cv::Mat m = cv::imread(o.output + "/" + merge::merged_frame_name(i), cv::IMREAD_UNCHANGED);
+    const cv::Mat k = cv::imread(o.mask_output + "/" + merge::merged_frame_name(i), cv::IMREAD_UNCHANGED);
+    const cv::Mat kf = cv::imread(full.mask_output + "/" + merge::merged_frame_name(i), cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(m.empty() || k.empty() || kf.empty()) << i;
+    differing += cv::norm(k, kf, cv::NORM_INF) > 0;
+    cv::Mat outside = k == 0, diff;
+    cv::absdiff(m, in[size_t(i)], diff);
+    cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+    EXPECT_EQ(cv::countNonZero(diff & outside), 0) << i;
+  }
+  EXPECT_GT(differing, 0);
 }
 
 TEST_F(MergeStage, ModelFaceTypeOrResolutionMismatchIsRefused) {
