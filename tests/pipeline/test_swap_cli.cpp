@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/io/read_file.h"
+#include "pipeline/faces/face_set.h"
 #include "pipeline/train/model_folder.h"
 #include "pipeline/video/video_reader.h"
 #include "pipeline_test_support.h"
@@ -137,6 +139,23 @@ TEST(SwapCli, WorkspaceEndToEndThenResume) {
   EXPECT_TRUE(contains(fifth, "pretraining ended at iteration 3")) << fifth;
   EXPECT_TRUE(contains(step_line(fifth, "train"), "iterations 0 -> 2")) << fifth;
   EXPECT_FALSE(train::ModelFolder(pre).read_options().settings.pretrain);
+
+  // A trained mask model in ws/mask_model: swap applies it to both face sets and merges with it
+  // (XSeg-prd*XSeg-dst, since no merge settings of the user's are left); the next run finds
+  // both face sets already masked by that model and the result up to date.
+  ASSERT_EQ(exit_code_of(bin + " mask train --faces '" + dir.file("data_dst/aligned") + "' --model '" +
+                         dir.file("mask_model") + "' --resolution 64 --base-channels 2 --iters 2 --cpu -q"),
+            0);
+  fs::remove(dir.file("model/merge_settings.json"));
+  const std::string sixth = run_capture(bin + " swap -w '" + ws + "' --cpu -q 2>/dev/null");
+  EXPECT_TRUE(contains(step_line(sixth, "mask"), "faces of")) << sixth;
+  EXPECT_FALSE(contains(step_line(sixth, "merge"), "skipped")) << sixth;
+  EXPECT_TRUE(contains(read_text_file(dir.file("model/merge_settings.json")), "XSeg-prd*XSeg-dst"));
+  for (const auto& e : faces::load_face_set(dir.file("data_src/aligned")).faces)
+    EXPECT_FALSE(e.meta.xseg_mask.empty()) << e.filename;
+  const std::string seventh = run_capture(bin + " swap -w '" + ws + "' --cpu -q 2>/dev/null");
+  EXPECT_TRUE(contains(step_line(seventh, "mask"), "already masked")) << seventh;
+  EXPECT_TRUE(contains(step_line(seventh, "merge"), "skipped")) << seventh;
 }
 
 }  // namespace
