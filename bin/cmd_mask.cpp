@@ -1,6 +1,6 @@
-// `facet mask`: learned face masks (pipeline/mask/; docs/masks.md). train: the XSeg segmenter
-// from labelled faces (resumable, like `facet train`); apply: its masks into each face's
-// metadata; remove: take them out again.
+// `facet mask`: learned face masks (pipeline/mask/; docs/masks.md). edit: draw the labels in a
+// browser; train: the XSeg segmenter from labelled faces (resumable, like `facet train`);
+// apply: its masks into each face's metadata; remove: take them out again.
 #include <cstdio>
 #include <memory>
 
@@ -8,6 +8,7 @@
 #include "engine/core/context.h"
 #include "pipeline/faces/face_type.h"
 #include "pipeline/mask/mask_apply.h"
+#include "pipeline/mask/mask_editor.h"
 #include "pipeline/mask/mask_trainer.h"
 
 namespace facet::cli {
@@ -18,9 +19,9 @@ struct MaskArgs {
   mask::MaskTrainConfig train;
   std::string face_type = "wf";
   std::string model, faces;
-  int batch = 8;
+  int batch = 8, port = 0;
   bool cpu = false;
-  CLI::App *train_cmd = nullptr, *apply = nullptr, *remove = nullptr;
+  CLI::App *edit = nullptr, *train_cmd = nullptr, *apply = nullptr, *remove = nullptr;
 };
 
 int report(Console& console, const mask::MaskApplyResult& r, const std::string& what, const std::string& dir) {
@@ -40,8 +41,12 @@ int report(Console& console, const mask::MaskApplyResult& r, const std::string& 
 
 Action add_mask(CLI::App& app, Console& console) {
   auto a = std::make_shared<MaskArgs>();
-  CLI::App* m = app.add_subcommand("mask", "Learned face masks (XSeg): train a segmenter, apply it to face sets, remove");
+  CLI::App* m = app.add_subcommand("mask", "Learned face masks (XSeg): label in a browser, train a segmenter, apply, remove");
   m->require_subcommand(1);
+
+  a->edit = m->add_subcommand("edit", "Draw include / exclude polygons over the faces in a browser (a page on 127.0.0.1)");
+  a->edit->add_option("dir", a->faces, "Face set folder")->required();
+  a->edit->add_option("--port", a->port, "Port on 127.0.0.1 (0: a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
 
   mask::MaskTrainConfig& t = a->train;
   a->train_cmd = m->add_subcommand("train", "Train (or resume) a mask model from faces with drawn polygons");
@@ -76,6 +81,19 @@ Action add_mask(CLI::App& app, Console& console) {
   a->remove->add_option("--faces", a->faces, "Face set folder")->required();
 
   return [a, &console]() {
+    if (a->edit->parsed()) {
+      mask::MaskEditorOptions eo;
+      eo.faces_dir = a->faces;
+      eo.port = a->port;
+      eo.log = [&console](const std::string& line) { console.warn(line); };
+      mask::MaskEditorServer server(eo);
+      console.result("editing " + std::to_string(server.faces()) + " faces of " + a->faces + " at");
+      console.result(server.url());
+      console.info("open it in a browser; every save is written at once. Ctrl-C stops the server.");
+      server.run();
+      console.result(std::to_string(server.saves()) + " saves");
+      return 0;
+    }
     if (a->train_cmd->parsed()) {
       mask::MaskTrainConfig cfg = a->train;
       cfg.face_type = faces::parse_face_type(a->face_type);

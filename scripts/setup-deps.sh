@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages facet needs to build and test: the engine's (BLAS, JSON, GoogleTest,
 # Google Benchmark, Boost.Context for the emulated CUDA device's fibers), the pipeline's (OpenCV,
-# FFmpeg libraries and CLI) and npm for the assets.
+# FFmpeg libraries and CLI, cpp-httplib for `facet mask edit`) and npm for the assets.
+# --with-browser adds Chromium, which the tests drive headless to test the mask editor's page.
 # Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
@@ -9,7 +10,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       libgtest-dev libbenchmark-dev
       libboost-context-dev
       libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
-      ffmpeg)
+      ffmpeg libcpp-httplib-dev)
+if [ "${1:-}" = "--with-browser" ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/check-tree.sh    # no media or bytecode tracked outside tests/fixtures/
-bash scripts/setup-deps.sh
+bash scripts/setup-deps.sh --with-browser   # Chromium: the mask editor's page is tested in a real browser
 bash scripts/fetch-assets.sh   # face models + sample videos for the golden and video tests
 BUILD=${FACET_BUILD_DIR:-build}
 JOBS=${FACET_JOBS:-$(nproc)}

@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/read_file.h"
 #include "pipeline/faces/dfl_face.h"
 
@@ -182,6 +183,14 @@ FaceMetadata face_metadata_from_json(const std::string& text, const std::string&
   return m;
 }
 
+std::string seg_polygons_to_json(const std::vector<SegPolygon>& polys) { return polygons_json(polys).dump(); }
+
+std::vector<SegPolygon> seg_polygons_from_json(const std::string& json_array, const std::string& what) {
+  const json j = json::parse(json_array, nullptr, false);
+  FACET_CHECK(!j.is_discarded(), what, ": polygons are not valid JSON");
+  return polygons_from(j, what);
+}
+
 cv::Mat decode_xseg_mask(const FaceMetadata& m, const std::string& what) {
   if (m.xseg_mask.empty()) return {};
   cv::Mat mask;
@@ -263,6 +272,15 @@ void write_face_image(const std::string& path, const cv::Mat& image, const FaceM
 
 std::optional<FaceMetadata> read_face_metadata(const std::string& path) {
   return face_metadata_from_image(read_file_bytes(path), path);
+}
+
+void update_face_metadata(const std::string& path, const FaceMetadata& meta) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  FACET_CHECK(extract_image_metadata(bytes, path).has_value(), path,
+              ": a DeepFaceLab face: writing facet's metadata into it would make it unreadable to DeepFaceLab; "
+              "import the folder first (facet faceset import-dfl) and change the copy");
+  const std::vector<uint8_t> out = embed_image_metadata(bytes, face_metadata_to_json(meta), path);
+  write_file_atomically(path, [&](std::FILE* f) { write_all(f, out.data(), out.size(), path); });
 }
 
 FaceImage read_face_image(const std::string& path) {

@@ -60,6 +60,11 @@ cv::Mat decode_xseg_mask(const FaceMetadata& m, const std::string& what = "face 
 inline constexpr size_t kXsegMaskMaxBytes = 50000;
 std::vector<uint8_t> encode_xseg_mask(const cv::Mat& mask);
 
+// The polygons as the JSON array stored under "seg_ie_polys" ([{"type": "include"|"exclude",
+// "points": [[x, y], ...]}, ...]), and back (throws facet::Error naming `what`).
+std::string seg_polygons_to_json(const std::vector<SegPolygon>& polys);
+std::vector<SegPolygon> seg_polygons_from_json(const std::string& json_array, const std::string& what);
+
 // The polygons drawn as DFL's SegIEPolys.overlay_mask does (cv::fillPoly of the points truncated to
 // integers, 255 for include, 0 for exclude, in order) onto a zero mask of `size`.
 cv::Mat seg_polygons_mask(cv::Size size, const std::vector<SegPolygon>& polys);
@@ -80,6 +85,12 @@ void write_face_image(const std::string& path, const cv::Mat& image, const FaceM
 // image without either.
 // Throws facet::Error naming the file for unreadable or structurally corrupt files.
 std::optional<FaceMetadata> read_face_metadata(const std::string& path);
+
+// Replaces the metadata of a face file with `meta`, keeping its pixels byte for byte, atomically
+// (a reader sees the old file or the new one). Refuses (facet::Error naming the file) a
+// DeepFaceLab face whose metadata is only DFL's APP15 pickle: DFL's loader unpickles every APP15
+// segment, so facet's beside it would make the file unreadable to DFL.
+void update_face_metadata(const std::string& path, const FaceMetadata& meta);
 
 struct FaceImage {
   cv::Mat image;  // BGR, 8-bit

@@ -8,8 +8,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/core/error.h"
-#include "engine/io/atomic_file.h"
-#include "engine/io/read_file.h"
 #include "pipeline/faces/align.h"
 #include "pipeline/faces/face_image.h"
 #include "pipeline/mask/mask_model.h"
@@ -19,18 +17,6 @@ namespace facet::mask {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Replaces the file's metadata chunk with `meta`, keeping its pixels, atomically. A DeepFaceLab
-// face (its metadata only in DFL's APP15 pickle) is refused: DFL's loader unpickles every APP15
-// segment, so one of facet's beside it would make the file unreadable to DFL.
-void rewrite_metadata(const std::string& path, const faces::FaceMetadata& meta) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
-  FACET_CHECK(faces::extract_image_metadata(bytes, path).has_value(),
-              "a DeepFaceLab face: writing facet's metadata into it would make it unreadable to DeepFaceLab; "
-              "import the folder first (facet faceset import-dfl) and apply to the copy");
-  const std::vector<uint8_t> out = faces::embed_image_metadata(bytes, faces::face_metadata_to_json(meta), path);
-  write_file_atomically(path, [&](std::FILE* f) { write_all(f, out.data(), out.size(), path); });
-}
 
 // The face at the model's face type (R_img x R_img, in the face image's own size) and the map
 // from the face image into it; identity when the types match.
@@ -86,7 +72,7 @@ MaskApplyResult apply_mask_model(Context& ctx, const std::string& model_dir, con
       bin.convertTo(bin, CV_8U);
       try {
         e.meta.xseg_mask = faces::encode_xseg_mask(bin);
-        rewrite_metadata(e.path, e.meta);
+        faces::update_face_metadata(e.path, e.meta);
         ++res.written;
       } catch (const Error& err) {
         res.skipped.push_back({e.filename, err.what()});
@@ -110,7 +96,7 @@ MaskApplyResult remove_learned_masks(const std::string& faces_dir) {
     }
     e.meta.xseg_mask.clear();
     try {
-      rewrite_metadata(e.path, e.meta);
+      faces::update_face_metadata(e.path, e.meta);
       ++res.written;
     } catch (const Error& err) {
       res.skipped.push_back({e.filename, err.what()});

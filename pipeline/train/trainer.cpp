@@ -182,6 +182,8 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   } else {
     for (auto [dir, out, side] : {std::tuple{&p.cfg.src_dir, &p.src, "src"}, std::tuple{&p.cfg.dst_dir, &p.dst, "dst"}}) {
       FACET_CHECK(!dir->empty(), "train: --", side, " (a face set folder) is required");
+      // Only the source side: dst faces are what the model sees at merge, backdrop and all.
+      lo.fill_outside_mask = p.cfg.fill_src_outside_mask && p.rec.settings.masked_training && std::string(side) == "src";
       *out = load_training_faces(*dir, lo);
       for (const auto& s : out->skipped) p.log(std::string("skipped ") + side + " face " + s.filename + ": " + s.reason);
       if (out->learned_masks > 0)

@@ -39,6 +39,9 @@ struct TrainerConfig {
   NanCheck nan_check = NanCheck::Auto;
   int preview_count = 4;       // faces per side in the preview grid
   bool handle_signals = true;  // install the SIGINT / SIGTERM handlers for the run
+  // Under masked training, the src faces' surroundings become face colours (training_faces.h:
+  // fill_outside_mask). Off only to measure what it does.
+  bool fill_src_outside_mask = true;
   std::function<void(const std::string&)> log;  // messages and status lines (default: stdout)
   TrainerHooks hooks;
 };

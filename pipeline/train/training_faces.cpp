@@ -16,6 +16,7 @@
 #include "engine/core/error.h"
 #include "engine/io/read_file.h"
 #include "pipeline/faces/align.h"
+#include "pipeline/faces/background_fill.h"
 #include "pipeline/faces/face_image.h"
 #include "pipeline/faces/landmark_masks.h"
 #include "pipeline/video/image_folder.h"
@@ -200,6 +201,10 @@ HostFaces load_training_faces(const std::string& dir, const LoadFacesOptions& op
         fill_face(crop, l, c.eyebrows_expand_mod, R, &bgr[static_cast<size_t>(i) * img_px * 3],
                   &mask[static_cast<size_t>(i) * img_px], &em[static_cast<size_t>(i) * img_px], learned);
         learned_used[static_cast<size_t>(i)] = !learned.empty();
+        if (opt.fill_outside_mask) {
+          cv::Mat face(R, R, CV_8UC3, &bgr[static_cast<size_t>(i) * img_px * 3]);
+          faces::fill_outside_mask(face, cv::Mat(R, R, CV_32FC1, &mask[static_cast<size_t>(i) * img_px]));
+        }
         yaw[static_cast<size_t>(i)] = static_cast<float>(faces::estimate_pitch_yaw_roll(l, R).yaw);
       } catch (const Error& e) {
         error[static_cast<size_t>(i)] = e.what();

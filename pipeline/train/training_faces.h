@@ -59,6 +59,10 @@ struct LoadFacesOptions {
   faces::FaceType face_type = faces::FaceType::Full;  // the model's face type
   int threads = 0;                                    // decode threads; 0 = OpenCV's default
   FaceMaskSource mask_source = FaceMaskSource::LearnedElseHull;
+  // Replace what lies outside each face's mask with its own colours pushed outward
+  // (faces/background_fill.h): the source side under masked training, so that the swap never
+  // carries the source's backdrop into the frame.
+  bool fill_outside_mask = false;
 };
 
 // Loads a face-set folder (or an aligned-image folder with landmarks.json). Throws facet::Error

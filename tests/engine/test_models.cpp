@@ -16,6 +16,7 @@
 #include "engine/models/saehd_stats.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/layout.h"
+#include "support/sampled_gradcheck.h"
 
 using namespace facet;
 using namespace facet::models;
@@ -445,39 +446,9 @@ TEST(SaehdModels, TinyDfGradCheckDouble) {
   };
   auto checked = model->named_parameters();
   checked.emplace_back("input", src);
-  int n_checked = 0, n_retried = 0;
-  for (auto& [name, t] : checked) {
-    ASSERT_TRUE(t.grad().defined()) << name;
-    std::vector<double> g = t.grad().to_double(ctx);
-    double* p = t.data_as<double>();
-    const int64_t step = std::max<int64_t>(1, t.numel() / 3);
-    for (int64_t j = t.numel() / 7; j < t.numel(); j += step) {
-      // Central differences at a step of 1e-5 (rounding noise ~1e-9 here). A leaky-ReLU kink
-      // within a step of some pre-activation (a bias moves 1024 of them at once) bends the
-      // difference quotient, so smaller steps are tried before calling it a mismatch; a wrong
-      // gradient disagrees at every step. Retries must stay rare.
-      const double v = p[j];
-      auto numeric = [&](double eps) {
-        p[j] = v + eps;
-        const double lp = value();
-        p[j] = v - eps;
-        const double lm = value();
-        p[j] = v;
-        return (lp - lm) / (2 * eps);
-      };
-      const double tol = 3e-6 + 1e-5 * std::fabs(g[j]);
-      double num = numeric(1e-5);
-      for (double eps : {1e-6, 1e-7}) {
-        if (std::fabs(num - g[j]) <= tol) break;
-        num = numeric(eps);
-        ++n_retried;
-      }
-      ASSERT_NEAR(g[j], num, tol) << name << "[" << j << "]";
-      ++n_checked;
-    }
-  }
-  EXPECT_GT(n_checked, 200);
-  EXPECT_LT(n_retried * 10, n_checked) << n_retried << " of " << n_checked << " elements needed smaller steps";
+  const test::SampledGradcheck r = test::sampled_gradcheck(ctx, checked, value, 7, 3, 3e-6);
+  EXPECT_GT(r.checked, 200);
+  EXPECT_LT(r.retried * 10, r.checked) << r.retried << " of " << r.checked << " elements needed smaller steps";
 }
 
 // ---------------------------------------------------------------- GPU (skips without a device)

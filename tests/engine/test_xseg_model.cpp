@@ -15,6 +15,7 @@
 #include "engine/ops/losses.h"
 #include "engine/optim/optimizer.h"
 #include "engine/optim/parameter_buffer.h"
+#include "support/sampled_gradcheck.h"
 
 using namespace facet;
 using namespace facet::models;
@@ -93,36 +94,9 @@ TEST(XSegModel, GradCheckDouble) {
   };
   auto checked = model.named_parameters();
   checked.emplace_back("input", faces);
-  int n_checked = 0, n_retried = 0;
-  for (auto& [name, t] : checked) {
-    ASSERT_TRUE(t.grad().defined()) << name;
-    const std::vector<double> g = t.grad().to_double(ctx);
-    double* p = t.data_as<double>();
-    const int64_t step = std::max<int64_t>(1, t.numel() / 2);
-    for (int64_t j = t.numel() / 5; j < t.numel(); j += step) {
-      const double v = p[j];
-      auto numeric = [&](double eps) {
-        p[j] = v + eps;
-        const double lp = value();
-        p[j] = v - eps;
-        const double lm = value();
-        p[j] = v;
-        return (lp - lm) / (2 * eps);
-      };
-      // A TLU kink within the step bends the quotient: smaller steps first, as in test_models.
-      const double tol = 1e-5 + 1e-5 * std::fabs(g[j]);
-      double num = numeric(1e-5);
-      for (double eps : {1e-6, 1e-7}) {
-        if (std::fabs(num - g[j]) <= tol) break;
-        num = numeric(eps);
-        ++n_retried;
-      }
-      ASSERT_NEAR(g[j], num, tol) << name << "[" << j << "]";
-      ++n_checked;
-    }
-  }
-  EXPECT_GT(n_checked, 150);
-  EXPECT_LT(n_retried * 10, n_checked) << n_retried << " of " << n_checked;
+  const test::SampledGradcheck r = test::sampled_gradcheck(ctx, checked, value, 5, 2, 1e-5);
+  EXPECT_GT(r.checked, 150);
+  EXPECT_LT(r.retried * 10, r.checked) << r.retried << " of " << r.checked;
 }
 
 TEST(XSegModel, LearnsAMaskWithDflsOptimizerAndLoss) {
