@@ -446,9 +446,9 @@ TEST(SaehdModels, TinyDfGradCheckDouble) {
   };
   auto checked = model->named_parameters();
   checked.emplace_back("input", src);
-  const test::SampledGradcheck r = test::sampled_gradcheck(ctx, checked, value, 7, 3, 3e-6);
-  EXPECT_GT(r.checked, 200);
-  EXPECT_LT(r.retried * 10, r.checked) << r.retried << " of " << r.checked << " elements needed smaller steps";
+  const test::SampledGradcheck gc = test::sampled_gradcheck(ctx, checked, value, 7, 3, 3e-6);
+  EXPECT_GT(gc.checked, 200);
+  EXPECT_LT(gc.retried * 10, gc.checked) << gc.retried << " of " << gc.checked << " elements needed smaller steps";
 }
 
 // ---------------------------------------------------------------- GPU (skips without a device)

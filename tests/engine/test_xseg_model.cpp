@@ -94,9 +94,9 @@ TEST(XSegModel, GradCheckDouble) {
   };
   auto checked = model.named_parameters();
   checked.emplace_back("input", faces);
-  const test::SampledGradcheck r = test::sampled_gradcheck(ctx, checked, value, 5, 2, 1e-5);
-  EXPECT_GT(r.checked, 150);
-  EXPECT_LT(r.retried * 10, r.checked) << r.retried << " of " << r.checked;
+  const test::SampledGradcheck gc = test::sampled_gradcheck(ctx, checked, value, 5, 2, 1e-5);
+  EXPECT_GT(gc.checked, 150);
+  EXPECT_LT(gc.retried * 10, gc.checked) << gc.retried << " of " << gc.checked;
 }
 
 TEST(XSegModel, LearnsAMaskWithDflsOptimizerAndLoss) {
