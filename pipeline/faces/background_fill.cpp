@@ -1,6 +1,7 @@
 // Push-pull fill outside a mask (see background_fill.h).
 #include "pipeline/faces/background_fill.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -9,9 +10,16 @@
 
 namespace facet::faces {
 
-void fill_outside_mask(cv::Mat& image, const cv::Mat& mask) {
-  FACET_CHECK(image.type() == CV_8UC3 && mask.type() == CV_32FC1 && image.size() == mask.size(),
+void fill_outside_mask(cv::Mat& image, const cv::Mat& mask_in, int erode_px) {
+  FACET_CHECK(image.type() == CV_8UC3 && mask_in.type() == CV_32FC1 && image.size() == mask_in.size(),
               "fill_outside_mask: needs an 8-bit BGR image and a float mask of its size");
+  cv::Mat mask = mask_in;
+  if (erode_px > 0) {
+    cv::erode(mask_in, mask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * erode_px + 1, 2 * erode_px + 1)));
+    const int feather = std::max(1, erode_px / 2) * 2 + 1;
+    cv::blur(mask, mask, cv::Size(feather, feather));
+    cv::min(mask, mask_in, mask);  // never more face than the mask said
+  }
   // Only pixels more face than not give colour: a soft edge's pixels are partly backdrop.
   cv::Mat inside;
   cv::threshold(mask, inside, 0.5, 1.0, cv::THRESH_BINARY);

@@ -59,6 +59,39 @@ void warp_pair(const cv::Mat& m, cv::Mat& img, cv::Mat& label) {
   cv::warpAffine(label, label, m, sz, cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
 }
 
+// DFL's random warp (core/imagelib/warp.py gen_warp_params) for an image and its label alike: a
+// grid of 3, 5 or 9 points a side whose interior points move by a truncated normal of 0.24 cells,
+// smoothed to a per-pixel map, then one remap of both (replicate border for the image, zero for
+// the label).
+void random_warp_pair(Rng& r, cv::Mat& img, cv::Mat& label) {
+  const int R = img.rows, cells = 1 << r.integer(1, 3), n = cells + 1;
+  const double cell = static_cast<double>(R) / cells;
+  cv::Mat gx(n, n, CV_32F), gy(n, n, CV_32F);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  auto truncnorm = [&] {
+    for (;;) {
+      const double v = normal(r.g);
+      if (std::fabs(v) <= 2.5) return v / 2.5;
+    }
+  };
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const bool interior = i > 0 && j > 0 && i < n - 1 && j < n - 1;
+      gx.at<float>(i, j) = static_cast<float>(j * cell + (interior ? truncnorm() * 0.24 * cell : 0.0));
+      gy.at<float>(i, j) = static_cast<float>(i * cell + (interior ? truncnorm() * 0.24 * cell : 0.0));
+    }
+  // Grid point k sits at pixel k * cell: resize the (n x n) grid to (R + cell) and keep R, so the
+  // corners land on the image's corners.
+  const int big = R + static_cast<int>(std::lround(cell));
+  cv::Mat mx, my;
+  cv::resize(gx, mx, cv::Size(big, big), 0, 0, cv::INTER_LINEAR);
+  cv::resize(gy, my, cv::Size(big, big), 0, 0, cv::INTER_LINEAR);
+  const int off = static_cast<int>(std::lround(cell / 2));
+  mx = mx(cv::Rect(off, off, R, R)).clone(), my = my(cv::Rect(off, off, R, R)).clone();
+  cv::remap(img, img, mx, my, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::remap(label, label, mx, my, cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+}
+
 void hsv_shift(Rng& r, cv::Mat& img) {
   cv::Mat hsv;
   cv::cvtColor(img, hsv, cv::COLOR_BGR2HSV);  // H in [0,360), S, V in [0,1]
@@ -195,6 +228,7 @@ void augment_mask_sample(const MaskSampleSource& src, int64_t index, uint64_t se
   cv::Mat img = face_image(src, index), lab = face_label(src, index);
   if (src.count > 1 && r.chance(0.5)) background_from(r, src, index, img, lab);
   if (r.chance(0.5)) occluder(r, img, lab);
+  random_warp_pair(r, img, lab);
   warp_pair(random_affine(r, src.resolution, 10, 0.05, 0.05, r.chance(0.5)), img, lab);
   if (r.chance(0.5)) hsv_shift(r, img);
   else rgb_levels(r, img);

@@ -7,8 +7,9 @@
 //   - an occluder (50%, the issue DFL leaves to hand labels): a random polygon of 5 to 9 points
 //     with a flat or striped random colour over part of the face, cut out of the label, so the
 //     model learns that what covers the face is not face;
-//   - rotation +-10 degrees, scale +-5%, shift +-5%, horizontal flip (50%), the same for image
-//     (replicate border) and label (zero border);
+//   - DFL's random warp (a grid of 3, 5 or 9 points a side, interior points moved by up to a
+//     quarter cell), then rotation +-10 degrees, scale +-5%, shift +-5%, horizontal flip (50%),
+//     the same for image (replicate border) and label (zero border);
 //   - colour: an HSV shift (50%) or random per-channel levels;
 //   - one of sharpen, motion blur, Gaussian blur (25% each, kernel up to 5);
 //   - downscale by up to 25% and back, nearest or linear (25%); JPEG at quality 10..75 (25%);

@@ -2,8 +2,8 @@
 // model trained on it and the synthetic clip's faces, the clip merged in mask mode `full` (the
 // one that shows most of the predicted square). Outside the destination face region the merged
 // frames equal the original; and with learned masks on the source faces, which masked training
-// fills outside (faces/background_fill.h), no blue reaches the frame. Under the landmark hull
-// only a little does (the backdrop the hull itself encloses). The same learned masks without the
+// fills outside (faces/background_fill.h), no blue reaches the frame; nor under the landmark
+// hull, which is filled in the band inside its edge too. The same learned masks without the
 // fill, or no masked training at all, let much of it through, so the count can fail.
 #include <filesystem>
 
@@ -94,10 +94,11 @@ TEST(BackgroundLeak, TheSourceBackdropNeverReachesTheMergedFrame) {
   const LeakCount learned = merge_and_count(dir.path(), dir.file("src_learned"), "learned", clip, true);
   EXPECT_EQ(learned.changed_outside, 0);
   EXPECT_EQ(learned.blue, 0);
-  // The landmark hull: filled outside it, but the backdrop it encloses (above the raised brows)
-  // is trained as face, which is what learned masks are for.
+  // The landmark hull: filled outside it and in the band inside its edge, where the backdrop it
+  // encloses lies (above the raised brows here, along the jaw of a turned head in real footage).
   const LeakCount hull = merge_and_count(dir.path(), dir.file("src_hull"), "hull", clip, true);
   EXPECT_EQ(hull.changed_outside, 0);
+  EXPECT_EQ(hull.blue, 0);
   // The same learned masks without the fill, and no masked training at all: the backdrop shows,
   // so the count would catch a leak.
   const LeakCount unfilled = merge_and_count(dir.path(), dir.file("src_learned"), "unfilled", clip, true, false);
@@ -105,7 +106,6 @@ TEST(BackgroundLeak, TheSourceBackdropNeverReachesTheMergedFrame) {
   EXPECT_EQ(unmasked.changed_outside, 0);
   EXPECT_GT(unfilled.blue, 20);
   EXPECT_GT(unmasked.blue, 100);
-  EXPECT_LT(hull.blue * 5, unmasked.blue);
   std::printf("pixels turned blue in the merged frames: %lld (learned masks), %lld (hull), %lld (learned masks, no "
               "fill), %lld (no masked training)\n",
               static_cast<long long>(learned.blue), static_cast<long long>(hull.blue),
