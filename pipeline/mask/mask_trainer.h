@@ -12,6 +12,9 @@
 // slot), so a resumed run trains on the very samples an uninterrupted one would.
 // Previews (image | label | prediction of fixed faces, un-augmented) and the loss curve (the
 // training batches' loss and the un-augmented preview faces' loss) are written as it goes.
+// Each batch's loss is read before its update, so a non-finite one is skipped exactly; on a GPU
+// that is one device sync per step (SAEHD's step avoids it with a loss window; a mask model
+// trains for hours, not days, and its step is dominated by the 256 px convolutions).
 #pragma once
 #include <cmath>
 #include <cstdint>
