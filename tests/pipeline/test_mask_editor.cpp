@@ -32,7 +32,10 @@ struct RunningEditor {
   explicit RunningEditor(MaskEditorOptions o) : server(std::move(o)), thread([this] { server.run(); }) {}
   ~RunningEditor() {
     server.stop();
-    thread.join();
+    wait();
+  }
+  void wait() {
+    if (thread.joinable()) thread.join();
   }
   std::string q(const std::string& path, const std::string& name = "") const {
     return path + "?token=" + server.token() + (name.empty() ? "" : "&name=" + name);
@@ -97,6 +100,11 @@ TEST(MaskEditor, ApiNeedsTheTokenServesTheSetAndSavesPolygonsOnly) {
   EXPECT_EQ(got.size(), cv::Size(64, 64));
   ASSERT_EQ(cli.Post(ed.q("/api/polygons", name).c_str(), good, "application/json")->status, 200);
   EXPECT_FALSE(faces::read_face_image(path).meta.xseg_mask.empty());
+
+  // Quitting needs the token too, and ends run().
+  EXPECT_EQ(cli.Post("/api/quit", "", "application/json")->status, 403);
+  EXPECT_EQ(cli.Post(ed.q("/api/quit").c_str(), "", "application/json")->status, 200);
+  ed.wait();  // returns: the server stopped itself
 }
 
 TEST(MaskEditor, AUserDrawsAndSavesInHeadlessChromium) {
