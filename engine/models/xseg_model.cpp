@@ -99,7 +99,7 @@ Tensor XSegModel::logits(Context& ctx, const Tensor& faces, bool pretrain) {
   for (size_t s = 0; s < 6; ++s) {
     for (auto& blk : stages_[s].down) x = blk->forward(ctx, x);
     skips[s] = x;
-    x = blur_pool2d(ctx, x, x.dtype() == stages_[s].blur.dtype() ? stages_[s].blur : autocast(ctx, stages_[s].blur));
+    x = blur_pool2d(ctx, x, autocast(ctx, stages_[s].blur));
   }
   const int64_t n = x.dim(0), side = x.dim(1), ch = x.dim(3);
   x = dense2_->forward(ctx, dense1_->forward(ctx, reshape(ctx, x, {n, side * side * ch})));

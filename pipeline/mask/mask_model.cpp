@@ -106,10 +106,10 @@ std::vector<cv::Mat> MaskPredictor::predict(const std::vector<cv::Mat>& faces) {
     NoGradGuard ng(ctx_);
     const Tensor in = Tensor::from_vector(ctx_, {static_cast<int64_t>(n), R, R, 3}, host, DType::F32, Device::cpu())
                           .to(ctx_, ctx_.device());
-    const std::vector<double> m = model_->mask(ctx_, in).to_double(ctx_);
+    const std::vector<float> m = model_->mask(ctx_, in).to_float(ctx_);
     for (size_t i = 0; i < n; ++i) {
       cv::Mat mask(R, R, CV_32FC1);
-      for (size_t p = 0; p < px; ++p) mask.ptr<float>()[p] = static_cast<float>(m[i * px + p]);
+      std::memcpy(mask.ptr<float>(), &m[i * px], px * sizeof(float));
       const cv::Mat& f = faces[start + i];
       if (f.rows != R || f.cols != R) cv::resize(mask, mask, f.size(), 0, 0, cv::INTER_LINEAR);
       out.push_back(mask);

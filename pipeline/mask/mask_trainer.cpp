@@ -74,12 +74,8 @@ MaskModelRecord create_or_read_record(const MaskTrainConfig& cfg, const train::M
     return mask_model_record_from_json(read_text_file(folder.options_path()), folder.options_path());
   }
   FACET_CHECK(!fs::exists(folder.dir()) || fs::is_directory(folder.dir()), folder.dir(), ": exists and is not a folder");
-  if (fs::exists(folder.dir()))
-    for (const auto& e : fs::directory_iterator(folder.dir())) {
-      (void)e;
-      FACET_CHECK(false, folder.dir(), ": not empty and not a mask model folder (no options.json); ",
-                  "give a new or empty folder");
-    }
+  FACET_CHECK(!fs::exists(folder.dir()) || fs::is_empty(folder.dir()), folder.dir(),
+              ": not empty and not a mask model folder (no options.json); give a new or empty folder");
   MaskModelRecord rec;
   rec.net = cfg.net;
   models::validate(rec.net);

@@ -113,28 +113,30 @@ faces::Landmarks to_training_crop(const cv::Mat& img, const Candidate& c, const 
   return faces::transform_points(c.landmarks, m);
 }
 
-// The face's stored learned mask as a training crop (R x R CV_32FC1 in [0, 1]), or an empty Mat
-// when it has none. Stored at any size, it spans the whole face image (DFL's xseg_mask).
-cv::Mat learned_training_mask(const Candidate& c, cv::Size image_size, const LoadFacesOptions& opt) {
-  if (c.xseg_mask.empty()) return cv::Mat();
-  faces::FaceMetadata m;
-  m.xseg_mask = c.xseg_mask;
-  const cv::Mat stored = faces::decode_xseg_mask(m, c.path);
+// A mask spanning the whole face image (8-bit, any size: DFL stores xseg_mask smaller) as a
+// training crop, R x R CV_32FC1 in [0, 1]: resized to the image, then the image's crop (linear,
+// zero border).
+cv::Mat mask_training_crop(const cv::Mat& full_u8, cv::Size image_size, const Candidate& c, const LoadFacesOptions& opt) {
   cv::Mat full, crop;
-  stored.convertTo(full, CV_32F, 1.0 / 255.0);
-  cv::resize(full, full, image_size, 0, 0, cv::INTER_LINEAR);
+  full_u8.convertTo(full, CV_32F, 1.0 / 255.0);
+  if (full.size() != image_size) cv::resize(full, full, image_size, 0, 0, cv::INTER_LINEAR);
   to_training_crop(full, c, opt, crop, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
   cv::min(cv::max(crop, 0.0), 1.0, crop);
   return crop;
 }
 
-// The face's drawn polygons as a training crop (R x R CV_32FC1 of 0 and 1): drawn at the image's
-// size, brought through the crop (linear, zero border) and binarised at 0.5, as DFL's XSeg
-// sample generator does with its labels.
+// The face's stored learned mask as a training crop, or an empty Mat when it has none.
+cv::Mat learned_training_mask(const Candidate& c, cv::Size image_size, const LoadFacesOptions& opt) {
+  if (c.xseg_mask.empty()) return cv::Mat();
+  faces::FaceMetadata m;
+  m.xseg_mask = c.xseg_mask;
+  return mask_training_crop(faces::decode_xseg_mask(m, c.path), image_size, c, opt);
+}
+
+// The face's drawn polygons as a training crop of 0 and 1: drawn at the image's size, cropped and
+// binarised at 0.5, as DFL's XSeg sample generator does with its labels.
 cv::Mat polygon_training_mask(const Candidate& c, cv::Size image_size, const LoadFacesOptions& opt) {
-  cv::Mat full, crop;
-  faces::seg_polygons_mask(image_size, c.polygons).convertTo(full, CV_32F, 1.0 / 255.0);
-  to_training_crop(full, c, opt, crop, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::Mat crop = mask_training_crop(faces::seg_polygons_mask(image_size, c.polygons), image_size, c, opt);
   cv::threshold(crop, crop, 0.5, 1.0, cv::THRESH_BINARY);
   return crop;
 }
