@@ -6,6 +6,13 @@
 #include "engine/memory/caching_allocator.h"
 #include "facet_config.h"
 #include "kernels/cpu/parallel.h"
+#if FACET_HAS_ONEDNN
+#include "kernels/onednn/conv2d.h"
+#else
+namespace facet::onednn {
+class ConvCache {};  // never made without oneDNN; complete so that unique_ptr can be destroyed
+}  // namespace facet::onednn
+#endif
 #if FACET_HAS_CUDA
 #include "engine/cuda/caching_allocator.h"
 #include "kernels/cuda/conv2d.h"
@@ -64,6 +71,32 @@ std::string device_name(Device device) {
 
 std::string cpu_pool_description() {
   return std::to_string(cpu::pool_threads()) + " threads (OpenMP), BLAS on " + cpu::blas_thread_pool();
+}
+
+bool cpu_has_onednn() { return FACET_HAS_ONEDNN != 0; }
+
+bool cpu_has_native_bf16() {
+#if FACET_HAS_ONEDNN
+  return onednn::cpu_has_native_bf16();
+#else
+  return false;
+#endif
+}
+
+const char* cpu_conv_name(CpuConv c) {
+  switch (c) {
+    case CpuConv::OneDnnF32: return "oneDNN f32";
+    case CpuConv::OneDnnBf16: return "oneDNN bf16";
+    case CpuConv::Reference: return "reference";
+  }
+  return "?";
+}
+
+onednn::ConvCache* Context::onednn_convs() {
+#if FACET_HAS_ONEDNN
+  if (!onednn_convs_) onednn_convs_ = std::make_unique<onednn::ConvCache>();
+#endif
+  return onednn_convs_.get();
 }
 
 void set_cpu_threads_for_this_thread(int threads) { cpu::set_pool_threads_for_caller(threads); }

@@ -19,6 +19,9 @@ namespace cuda {
 struct Handles;
 class ConvAlgoCache;
 }  // namespace cuda
+namespace onednn {
+class ConvCache;
+}  // namespace onednn
 
 // True when this build has the CUDA backend and a device is present.
 bool cuda_available();
@@ -41,6 +44,16 @@ std::string device_name(Device device);
 // The CPU backend's thread pool, for reports: "2 threads (OpenMP), BLAS on openmp". "BLAS on
 // pthreads" means the process loaded a BLAS with its own pool first (see engine/CMakeLists.txt).
 std::string cpu_pool_description();
+// Whether this build runs CPU convolutions on oneDNN (kernels/onednn/conv2d.h).
+bool cpu_has_onednn();
+// Whether this CPU multiplies bf16 natively (AVX512_BF16 or AMX), so that CpuConv::Bf16 is fast.
+bool cpu_has_native_bf16();
+// What the CPU backend runs an f32 regular convolution on: oneDNN in f32, oneDNN with bf16
+// products and f32 accumulation (`--precision bf16` on the CPU), or the reference kernels
+// (kernels/cpu/conv2d.h), which f64 convolutions and builds without oneDNN always use.
+enum class CpuConv { OneDnnF32, OneDnnBf16, Reference };
+const char* cpu_conv_name(CpuConv c);
+
 // Threads the CPU backend may use for work started on the calling thread (the others keep theirs):
 // a stage with one engine context per worker thread and a worker per core sets 1 in each worker.
 void set_cpu_threads_for_this_thread(int threads);
@@ -58,6 +71,11 @@ class Context {
   const cuda::Handles& cuda_handles();  // throws when this context has no CUDA device
   // cuDNN algorithm choices and descriptors per conv problem (null on a CPU context).
   cuda::ConvAlgoCache* conv_algo_cache() { return conv_cache_.get(); }
+
+  // oneDNN primitives per CPU conv problem, made on first use (null in a build without oneDNN).
+  onednn::ConvCache* onednn_convs();
+  // How f32 convolutions run on the CPU (see CpuConv); builds without oneDNN use Reference whatever this says.
+  CpuConv cpu_conv = CpuConv::OneDnnF32;
 
   Tape& tape() { return tape_; }
   bool grad_enabled() const { return grad_enabled_; }
@@ -102,6 +120,7 @@ class Context {
   std::shared_ptr<Allocator> cuda_alloc_;
   std::unique_ptr<cuda::Handles> cuda_;
   std::unique_ptr<cuda::ConvAlgoCache> conv_cache_;
+  std::unique_ptr<onednn::ConvCache> onednn_convs_;
 };
 
 // Disables tape recording in a scope (inference, optimizer updates, backward formulas).

@@ -1,12 +1,15 @@
 // Convolution primitives (engine/ops/backend.h) over kernels/{cpu,cuda}/conv2d.h. Scratch memory
 // comes from the context's allocators, one buffer per call shared by backward-data and -filter;
 // on CUDA the cuDNN algorithms are chosen once per problem and kept in the context's cache.
+// On the CPU, f32 regular convolutions run on oneDNN (kernels/onednn/conv2d.h) unless the
+// context asks for the reference kernels, which f64 (the gradient checks) always uses.
 #include "engine/ops/backend.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/matmul.h"
 #include "kernels/cuda/runtime.h"
+#include "kernels/onednn/conv2d.h"
 
 namespace facet::backend {
 
@@ -15,6 +18,16 @@ namespace {
 Tensor cpu_workspace(Context& ctx, const cpu::Conv2dGeom& g, DType dt) {
   const int64_t n = cpu::conv2d_workspace_elems(g);
   return n ? Tensor::empty(ctx, {n}, dt, Device::cpu()) : Tensor();
+}
+
+// The context's oneDNN convolutions for a CPU conv in `dt`, or null where the reference kernels run it.
+onednn::ConvCache* onednn_for(Context& ctx, DType dt) {
+  if (!FACET_HAS_ONEDNN || dt != DType::F32 || ctx.cpu_conv == CpuConv::Reference) return nullptr;
+  return ctx.onednn_convs();
+}
+
+onednn::Math onednn_math(const Context& ctx) {
+  return ctx.cpu_conv == CpuConv::OneDnnBf16 ? onednn::Math::BF16 : onednn::Math::F32;
 }
 
 cuda::ConvConfig cuda_config(Context& ctx) {
@@ -39,6 +52,13 @@ void conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, con
   on_device(
       ctx, "conv2d", x.device(),
       [&] {
+#if FACET_HAS_ONEDNN
+        if (onednn::ConvCache* dnn = onednn_for(ctx, dt)) {
+          dnn->forward(g, onednn_math(ctx), x.data_as<float>(), w.data_as<float>(), data_or_null<float>(bias),
+                       y.data_as<float>());
+          return;
+        }
+#endif
         Tensor ws = cpu_workspace(ctx, g, dt);
         cpu_dispatch("conv2d", dt, [&](auto t) {
           using T = decltype(t);
@@ -61,6 +81,18 @@ void conv2d_backward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, co
   on_device(
       ctx, "conv2d", x.device(),
       [&] {
+#if FACET_HAS_ONEDNN
+        if (onednn::ConvCache* dnn = onednn_for(ctx, dt); dnn && (gx.defined() || gw.defined())) {
+          if (gx.defined())
+            dnn->backward_data(g, onednn_math(ctx), gy.data_as<float>(), w.data_as<float>(), gx.data_as<float>());
+          if (gw.defined())
+            dnn->backward_filter(g, onednn_math(ctx), x.data_as<float>(), gy.data_as<float>(), gw.data_as<float>(),
+                                 data_or_null<float>(gb));
+          else if (gb.defined())
+            cpu::conv2d_bias_backward<float>(g.out_pixels(), g.k, gy.data_as<float>(), gb.data_as<float>());
+          return;
+        }
+#endif
         Tensor ws = (gx.defined() || gw.defined()) ? cpu_workspace(ctx, g, dt) : Tensor();
         cpu_dispatch("conv2d", dt, [&](auto t) {
           using T = decltype(t);
