@@ -25,6 +25,9 @@ Action add_bench(CLI::App& app, Console& console) {
   t->add_option("--precision", o->precision, "Compute precision: auto (bf16 on a GPU, f32 on the CPU), f32 or bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  t->add_option("--cpu-conv", o->cpu_conv, "CPU convolutions on: onednn or reference (the im2col kernels, to compare)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"onednn", "reference"}));
   return [o, t, &console]() {
     if (!t->parsed()) return 2;
     const train::TrainBenchResult r = train::run_train_bench(*o, console.logger());

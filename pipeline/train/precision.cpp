@@ -28,8 +28,13 @@ std::optional<DType> compute_dtype_for(Precision p, Device device, int compute_c
     case Precision::F32: return std::nullopt;
     case Precision::Auto: return device.is_cuda() && bf16_cores ? std::optional<DType>(DType::BF16) : std::nullopt;
     case Precision::BF16:
-      FACET_CHECK(device.is_cuda(), "precision bf16 needs a GPU: this run is on ", device.str(),
-                  " (the CPU computes in f32; use --precision f32 or auto)");
+      if (device.is_cpu()) {  // f32 tensors, bf16 products inside oneDNN's convolutions (compute_plan_for)
+        FACET_CHECK(cpu_has_onednn(), "precision bf16 on the CPU needs a build with oneDNN (libdnnl-dev); ",
+                    "use --precision f32 or auto");
+        FACET_CHECK(cpu_has_native_bf16(), "precision bf16 on the CPU needs AVX512_BF16 or AMX, which this CPU ",
+                    "lacks; use --precision f32 or auto");
+        return std::nullopt;
+      }
       FACET_CHECK(bf16_cores, "precision bf16 needs a GPU of compute capability 8.0 or later (Ampere); ",
                   device.str(), " has ", compute_capability / 10, ".", compute_capability % 10,
                   ": use --precision f32 or auto");
@@ -43,5 +48,25 @@ std::optional<DType> compute_dtype_for(Precision p, Device device) {
 }
 
 std::string compute_label(std::optional<DType> compute) { return compute ? dtype_name(*compute) : "f32"; }
+
+ComputePlan compute_plan_for(Precision p, Device device) {
+  ComputePlan plan;
+  plan.compute_dtype = compute_dtype_for(p, device);  // checks what the device can run
+  if (device.is_cpu() && p == Precision::BF16) plan.cpu_conv = CpuConv::OneDnnBf16;
+  return plan;
+}
+
+void ComputePlan::apply(Context& ctx) const {
+  ctx.compute_dtype = compute_dtype;
+  ctx.cpu_conv = cpu_conv;
+}
+
+std::string ComputePlan::label() const {
+  return cpu_conv == CpuConv::OneDnnBf16 ? "bf16" : compute_label(compute_dtype);
+}
+
+std::string compute_label(const Context& ctx) {
+  return ComputePlan{ctx.compute_dtype, ctx.cpu_conv}.label();
+}
 
 }  // namespace facet::train

@@ -1,7 +1,9 @@
 // Training precision: what `facet train --precision` and `facet bench train --precision` choose.
 //   auto  bf16 compute on a GPU of compute capability 8.0 or later, else f32 (the default)
 //   f32   f32 everywhere (the reference path; on a GPU no tensor-core math)
-//   bf16  bf16 compute (GPU only: the CPU kernels compute in f32 / f64)
+//   bf16  bf16 compute. On a GPU the layers compute in bf16 tensors; on the CPU (which needs
+//         AVX512_BF16 or AMX, and a build with oneDNN) tensors stay f32 and the convolutions
+//         multiply in bf16 on oneDNN with f32 accumulation (Context::cpu_conv).
 // Either way the master weights, their gradients, the optimizer state, the loss (DSSIM, MSE) and
 // its reduction are f32: bf16 is only the dtype the layers compute in (Context::compute_dtype,
 // engine/ops/cast.h). bf16 has f32's exponent range, so no loss scaling is needed.
@@ -9,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/core/context.h"
 #include "engine/core/device.h"
 #include "engine/tensor/dtype.h"
 
@@ -32,5 +35,17 @@ std::optional<DType> compute_dtype_for(Precision p, Device device, int compute_c
 
 // "bf16" or "f32": the label of a run with this compute dtype (status lines, state.json).
 std::string compute_label(std::optional<DType> compute);
+
+// Everything a precision choice sets on a context: the layers' compute dtype and how the CPU
+// runs convolutions. Throws facet::Error where `device` cannot run it, saying what to do instead.
+struct ComputePlan {
+  std::optional<DType> compute_dtype;    // Context::compute_dtype
+  CpuConv cpu_conv = CpuConv::OneDnnF32;  // Context::cpu_conv
+  void apply(Context& ctx) const;
+  std::string label() const;  // "bf16" or "f32"
+};
+ComputePlan compute_plan_for(Precision p, Device device);
+// The label of what `ctx` computes in (the plan applied to it).
+std::string compute_label(const Context& ctx);
 
 }  // namespace facet::train

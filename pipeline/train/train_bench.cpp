@@ -55,7 +55,13 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     if (log) log(s);
   };
   const Device device = (!o.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
-  const std::optional<DType> compute = compute_dtype_for(parse_precision(o.precision), device);
+  ComputePlan plan = compute_plan_for(parse_precision(o.precision), device);
+  FACET_CHECK(o.cpu_conv == "onednn" || o.cpu_conv == "reference", "bench train: --cpu-conv must be onednn or ",
+              "reference, got \"", o.cpu_conv, "\"");
+  if (o.cpu_conv == "reference") {
+    FACET_CHECK(plan.cpu_conv != CpuConv::OneDnnBf16, "bench train: --cpu-conv reference computes in f32 only");
+    plan.cpu_conv = CpuConv::Reference;
+  }
   TrainRequest req;
   req.preset = o.preset;
   if (!o.archi.empty()) req.archi = o.archi;
@@ -78,7 +84,8 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
   std::snprintf(cfg, sizeof cfg, "%s %s %dpx ae %d e %d d %d m %d, %s", rec.spec.preset.c_str(), n.archi.c_str(),
                 n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims, rec.spec.optimizer.c_str());
   r.config = cfg;
-  r.precision = compute_label(compute);
+  r.precision = plan.label();
+  r.cpu_conv = device.is_cpu() ? cpu_conv_name(cpu_has_onednn() ? plan.cpu_conv : CpuConv::Reference) : "";
   r.batch = o.batch;
   r.iters = iters;
   r.params = models::saehd_param_counts(n).total;
@@ -92,7 +99,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
 
   Context ctx(device, rec.spec.seed);
   ctx.deterministic = o.deterministic;
-  ctx.compute_dtype = compute;
+  plan.apply(ctx);
   TrainStepOptions so;
   so.loss_window = req.status_every.value();
   so.nan_check = NanCheck::AtRead;  // no per-step read, on any device: what the GPU trainer does
@@ -126,7 +133,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     r.peak_source = "measured sgemm 1024^3 (f32)";
   } else {
     r.peak_tflops = device_peak_tflops(r.device_name, &r.peak_source);
-    if (!compute && r.peak_tflops > 0) r.peak_source += "; this run computes in f32";
+    if (!plan.compute_dtype && r.peak_tflops > 0) r.peak_source += "; this run computes in f32";
   }
   r.mfu = r.peak_tflops > 0 ? r.achieved_tflops / r.peak_tflops : 0;
   return r;
@@ -144,6 +151,7 @@ std::string format_train_bench(const TrainBenchResult& r) {
     std::snprintf(launches, sizeof launches,
                   "launches      %.1f kernels per iteration (cuDNN/cuBLAS calls as one each), %.1f copies/memsets\n",
                   r.launches_per_iter, r.copies_per_iter);
+  const std::string pool = r.cpu_conv.empty() ? r.cpu_pool : r.cpu_pool + ", convolutions on " + r.cpu_conv;
   std::snprintf(buf, sizeof buf,
                 "device        %s (%s)\n"
                 "cpu pool      %s\n"
@@ -157,7 +165,7 @@ std::string format_train_bench(const TrainBenchResult& r) {
                 "peak memory   %.1f MiB (allocator high-water mark while timing)\n"
                 "%s"
                 "last loss     src %.4f dst %.4f\n",
-                r.device.c_str(), r.device_name.c_str(), r.cpu_pool.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
+                r.device.c_str(), r.device_name.c_str(), pool.c_str(), r.config.c_str(), r.params / 1e6, r.precision.c_str(), r.batch,
                 2 * r.batch, r.iters,
                 r.ms_per_iter, r.images_per_s, r.gflop_per_iter, r.achieved_tflops, mfu, r.peak_bytes / 1048576.0,
                 launches, r.last_src_loss, r.last_dst_loss);

@@ -24,12 +24,14 @@ struct TrainBenchOptions {
   bool deterministic = false;
   bool augment = true;
   std::string precision = "auto";  // auto | f32 | bf16 (pipeline/train/precision.h)
+  std::string cpu_conv = "onednn";  // onednn | reference: what CPU convolutions run on (A/B timing)
 };
 
 struct TrainBenchResult {
   std::string device, device_name, config;
   std::string cpu_pool;  // the CPU thread pool (cpu_pool_description), also reported on a GPU run
   std::string precision = "f32";  // the compute precision that ran: "bf16" or "f32"
+  std::string cpu_conv;           // on the CPU: what its convolutions ran on ("oneDNN f32", "reference", ...)
   int batch = 0, iters = 0;
   int64_t params = 0;
   double ms_per_iter = 0, images_per_s = 0;

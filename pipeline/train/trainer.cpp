@@ -134,7 +134,7 @@ struct Trainer::Impl {
     next.dst_faces = dst.size();
     next.loss_csv_bytes = history.bytes();
     next.train_seconds = train_seconds;
-    next.precision = compute_label(ctx->compute_dtype);
+    next.precision = compute_label(*ctx);
     save_checkpoint(*ctx, folder, ts->model(), ts->optimizer(), next, cfg.hooks.on_save_stage);
     state = next;
     ++result.saves;
@@ -152,7 +152,7 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   Impl& p = *p_;
   FACET_CHECK(!p.cfg.model_dir.empty(), "train: --model (the model folder) is required");
   const Device device = (!p.cfg.cpu && cuda_available()) ? Device::cuda(0) : Device::cpu();
-  const std::optional<DType> compute = compute_dtype_for(p.cfg.precision, device);  // bf16 on a CPU throws here
+  const ComputePlan plan = compute_plan_for(p.cfg.precision, device);  // throws where the device cannot run it
   const bool has_ckpt = p.folder.has_checkpoint();
   bool ends_pretrain = false;
   if (p.folder.has_options()) {
@@ -167,7 +167,7 @@ Trainer::Trainer(TrainerConfig cfg) : p_(std::make_unique<Impl>(std::move(cfg)))
   }
   p.ctx = std::make_unique<Context>(device, p.rec.spec.seed);
   p.ctx->deterministic = p.cfg.deterministic;
-  p.ctx->compute_dtype = compute;  // mixed precision: the layers cast f32 masters to it (engine/ops/cast.h)
+  plan.apply(*p.ctx);  // mixed precision: the layers cast f32 masters (engine/ops/cast.h) or the CPU convs multiply in bf16
 
   LoadFacesOptions lo;
   lo.resolution = p.rec.spec.net.resolution;
@@ -268,7 +268,7 @@ TrainResult Trainer::run() {
   r.start_iteration = p.iteration;
   r.resumed = p.resumed;
   r.model_dir = p.folder.dir();
-  r.precision = compute_label(p.ctx->compute_dtype);
+  r.precision = compute_label(*p.ctx);
   {
     const auto& n = p.rec.spec.net;
     char buf[400];
@@ -276,7 +276,7 @@ TrainResult Trainer::run() {
                   "%s %s on %s (%s compute): %s %dpx ae %d e %d d %d m %d, %s lr %g, batch %d per side, %lld src / "
                   "%lld dst faces%s",
                   p.resumed ? "resuming" : "training", p.folder.dir().c_str(), p.ctx->device().str().c_str(),
-                  compute_label(p.ctx->compute_dtype).c_str(),
+                  compute_label(*p.ctx).c_str(),
                   n.archi.c_str(), n.resolution, n.ae_dims, n.e_dims, n.d_dims, n.d_mask_dims,
                   p.rec.spec.optimizer.c_str(), s.lr, s.batch, static_cast<long long>(p.src.size()),
                   static_cast<long long>(p.dst.size()),

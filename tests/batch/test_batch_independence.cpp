@@ -8,7 +8,9 @@
 // size passes here and fails there. Hence each run also records the shape of every GEMM the
 // forward makes (batch/gemm_recorder.h) and expects the same set of shapes at every batch size:
 // the CPU forwards run each sample on its own (convolution GEMMs that never span two images, dense
-// layers one row at a time), which holds on every CPU.
+// layers one row at a time), which holds on every CPU. Convolutions on oneDNN make no GEMM of ours:
+// for them the test checks that every forward primitive oneDNN made runs at batch 1 (one image per
+// execution, kernels/onednn/conv2d.h), the same guarantee by construction.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,6 +24,8 @@
 #include "engine/core/context.h"
 #include "engine/models/saehd_model.h"
 #include "engine/tflite/model.h"
+#include "facet_config.h"
+#include "kernels/onednn/conv2d.h"
 #include "batch/gemm_recorder.h"
 #include "support/test_paths.h"
 
@@ -40,12 +44,29 @@ std::vector<float> samples(int64_t n, int64_t per_sample, uint32_t seed) {
   return v;
 }
 
+// oneDNN forward primitives the context has made; each must run one image at a time.
+size_t onednn_forwards(Context& ctx, const std::string& what) {
+  size_t n = 0;
+#if FACET_HAS_ONEDNN
+  if (onednn::ConvCache* dnn = ctx.onednn_convs())
+    for (const onednn::ProblemInfo& p : dnn->problems())
+      if (p.pass == "forward") {
+        ++n;
+        EXPECT_EQ(p.batch, 1) << what << ": a oneDNN forward (" << p.kernel << ") spans " << p.batch << " images";
+      }
+#else
+  (void)ctx;
+  (void)what;
+#endif
+  return n;
+}
+
 using Net = std::function<std::vector<Tensor>(Context&, const Tensor&)>;
 
 // Runs `net` over 8 samples in batches of 8, 1 and 3 (the last batch of 3 holds 2) and expects
 // every output of every sample to be bit-identical across the three.
-// `makes_gemms`: the net has layers that run on GEMMs (tiny_blocks has none), so a run that
-// records none means the recorder is not bound and the shape check would prove nothing.
+// `makes_gemms`: the net has layers that run on GEMMs or oneDNN convolutions (tiny_blocks has
+// none), so a run that records neither means the recorder is not bound and the check proves nothing.
 void expect_batch_independent(Context& ctx, const Net& net, const Shape& sample_shape, const std::string& what,
                               bool makes_gemms = true) {
   constexpr int64_t kSamples = 8;
@@ -70,7 +91,9 @@ void expect_batch_independent(Context& ctx, const Net& net, const Shape& sample_
       }
     }
     runs.push_back(std::move(outs));
-    if (makes_gemms) EXPECT_GT(recorder.calls(), 0) << what << " at batch " << b << ": no GEMM recorded (is the recorder bound?)";
+    if (makes_gemms)
+      EXPECT_GT(recorder.calls() + static_cast<int64_t>(onednn_forwards(ctx, what)), 0)
+          << what << " at batch " << b << ": no GEMM recorded (is the recorder bound?) and no oneDNN convolution made";
     gemms.push_back(recorder.shapes());
   }
   const char* names[] = {"batch 8", "batch 1", "batch 3"};

@@ -1,6 +1,6 @@
 // Training precision (pipeline/train/precision.h): the choice auto / f32 / bf16 resolves to a
-// compute dtype per device, bf16 on the CPU is refused up front with a message that says what to
-// do, and the precision a run used shows in its summary line, its result and state.json. The GPU
+// compute dtype per device, bf16 on the CPU trains on oneDNN's bf16 convolutions where the CPU has
+// native bf16 and is refused up front elsewhere with a message that says what to do, and the precision a run used shows in its summary line, its result and state.json. The GPU
 // case (auto = bf16 compute, f32 checkpoints) SKIPS without a device.
 #include <cmath>
 #include <cstdlib>
@@ -42,23 +42,47 @@ TEST(TrainPrecision, ChoicesResolvePerDevice) {
   EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, gpu, 75).has_value());
   EXPECT_FALSE(train::compute_dtype_for(Precision::Auto, gpu, 61).has_value());
   EXPECT_THROW(train::compute_dtype_for(Precision::BF16, gpu, 75), Error);
-  EXPECT_THROW(train::compute_dtype_for(Precision::BF16, cpu), Error);
+  // bf16 on the CPU: f32 tensors, bf16 products inside oneDNN's convolutions, where the CPU has them.
+  if (cpu_has_onednn() && cpu_has_native_bf16()) {
+    EXPECT_FALSE(train::compute_dtype_for(Precision::BF16, cpu).has_value());
+    const train::ComputePlan plan = train::compute_plan_for(Precision::BF16, cpu);
+    EXPECT_EQ(plan.cpu_conv, CpuConv::OneDnnBf16);
+    EXPECT_EQ(plan.label(), "bf16");
+  } else {
+    EXPECT_THROW(train::compute_dtype_for(Precision::BF16, cpu), Error);
+  }
+  EXPECT_EQ(train::compute_plan_for(Precision::Auto, cpu).cpu_conv, CpuConv::OneDnnF32);
+  EXPECT_EQ(train::compute_plan_for(Precision::Auto, cpu).label(), "f32");
   EXPECT_EQ(train::compute_label(std::nullopt), "f32");
   EXPECT_EQ(train::compute_label(DType::BF16), "bf16");
 }
 
-TEST(TrainPrecision, Bf16OnTheCpuIsRefusedBeforeAnythingIsWritten) {
+// bf16 on the CPU trains where the CPU multiplies bf16 natively (oneDNN's bf16 convolutions over
+// f32 tensors) and records it; elsewhere it is refused before anything is written.
+TEST(TrainPrecision, Bf16OnTheCpuTrainsOrIsRefusedBeforeAnythingIsWritten) {
   ScratchDir dir("precision_cpu_bf16");
   write_face_sets(dir.path(), 4);
   train::TrainerConfig c = micro_config(dir.path(), 2);
   c.precision = train::Precision::BF16;
+  if (cpu_has_onednn() && cpu_has_native_bf16()) {
+    std::vector<std::string> lines;
+    c.log = [&](const std::string& s) { lines.push_back(s); };
+    train::Trainer t(c);
+    EXPECT_FALSE(t.context().compute_dtype.has_value());  // tensors stay f32
+    EXPECT_EQ(t.context().cpu_conv, CpuConv::OneDnnBf16);
+    const train::TrainResult r = t.run();
+    EXPECT_EQ(r.precision, "bf16");
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines.front().find("(bf16 compute)"), std::string::npos) << lines.front();
+    EXPECT_EQ(train::ModelFolder(c.model_dir).read_state().precision, "bf16");
+    return;
+  }
   try {
     train::Trainer t(c);
-    FAIL() << "bf16 on the CPU was accepted";
+    FAIL() << "bf16 on a CPU without native bf16 was accepted";
   } catch (const Error& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("bf16"), std::string::npos) << m;
-    EXPECT_NE(m.find("GPU"), std::string::npos) << m;
     EXPECT_NE(m.find("f32"), std::string::npos) << m;
   }
   EXPECT_FALSE(fs::exists(dir.path() + "/model/options.json"));
