@@ -2,7 +2,8 @@
 // model trained on it and the synthetic clip's faces, the clip merged in mask mode `full` (the
 // one that shows most of the predicted square). Outside the destination face region the merged
 // frames equal the original; and with learned masks on the source faces, which masked training
-// fills outside (faces/background_fill.h), no blue reaches the frame; nor under the landmark
+// fills outside (faces/background_fill.h), no blue reaches the frame (a few stray pixels at most,
+// kStrayBlue); nor under the landmark
 // hull, which is filled in the band inside its edge too. The same learned masks without the
 // fill, or no masked training at all, let much of it through, so the count can fail.
 #include <filesystem>
@@ -25,6 +26,10 @@ namespace fs = std::filesystem;
 // (its blue ramp always has red beside it); the backdrop is 255.
 int blue_excess(const cv::Vec3b& p) { return int(p[0]) - std::max(int(p[1]), int(p[2])); }
 constexpr int kBlueExcess = 60;
+// Blue pixels the protected runs may show: the 80-iteration micro model paints a few bluish pixels
+// inside the face on some CPUs (3 and 2 on an AVX-512 EPYC, whose GEMM and OpenCV kernels differ
+// in the last bits; 0 on the AVX2 machines it ran on before), against 200 and 398 for the unprotected runs below.
+constexpr int64_t kStrayBlue = 8;
 
 // Source faces of identity A whose backdrop (all but the drawn head) is saturated blue; with
 // learned masks, each carries its drawn head as its learned mask (as `facet mask apply` of a
@@ -93,12 +98,12 @@ TEST(BackgroundLeak, TheSourceBackdropNeverReachesTheMergedFrame) {
   // Learned masks that follow the face: masked training fills everything outside them.
   const LeakCount learned = merge_and_count(dir.path(), dir.file("src_learned"), "learned", clip, true);
   EXPECT_EQ(learned.changed_outside, 0);
-  EXPECT_EQ(learned.blue, 0);
+  EXPECT_LE(learned.blue, kStrayBlue);
   // The landmark hull: filled outside it and in the band inside its edge, where the backdrop it
   // encloses lies (above the raised brows here, along the jaw of a turned head in real footage).
   const LeakCount hull = merge_and_count(dir.path(), dir.file("src_hull"), "hull", clip, true);
   EXPECT_EQ(hull.changed_outside, 0);
-  EXPECT_EQ(hull.blue, 0);
+  EXPECT_LE(hull.blue, kStrayBlue);
   // The same learned masks without the fill, and no masked training at all: the backdrop shows,
   // so the count would catch a leak.
   const LeakCount unfilled = merge_and_count(dir.path(), dir.file("src_learned"), "unfilled", clip, true, false);
