@@ -4,6 +4,8 @@
 # (PyTorch runs its convolutions on oneDNN), interleaved over several rounds with the same thread
 # count, on the tiny, quick96 and df128 presets at batch 4 and 8. Prints each side's median
 # ms/iteration (and range over the rounds) and facet's speed relative to PyTorch (> 1: faster).
+# On a CPU with native bf16 (AVX512_BF16 / AMX) facet's `--precision bf16` runs too, beside
+# PyTorch's f32 (its reference script has no CPU bf16 mode).
 #
 # Usage: bash bench/compare_cpu.sh            (all rows; slow on a small machine)
 #   ROWS="tiny:4 quick96:4"  rows to run (preset:batch)
@@ -52,8 +54,10 @@ run_one() {
   local side=$1 preset=$2 batch=$3 iters log ms loss
   iters=$(iters_for "$preset")
   log="$out/$side.$preset.$batch.log"
-  if [ "$side" = facet ]; then
-    "$FACET" bench train --cpu --no-augment --precision f32 --preset "$preset" --batch "$batch" \
+  if [ "$side" = facet ] || [ "$side" = facet_bf16 ]; then
+    local precision=f32
+    [ "$side" = facet_bf16 ] && precision=bf16
+    "$FACET" bench train --cpu --no-augment --precision "$precision" --preset "$preset" --batch "$batch" \
       --iters "$iters" --warmup 1 >"$log" 2>&1 || true
     ms=$(awk '/^ms\/iteration/ {print $2}' "$log")
     loss=$(awk '/loss/ {for (i = 1; i <= NF; ++i) if ($i ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) {print $i; exit}}' "$log")
@@ -82,23 +86,39 @@ stats() {
 
 echo "compare_cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
      "$THREADS threads, $ROUNDS rounds, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+# bf16 rows where the CPU multiplies bf16 natively (facet refuses --precision bf16 elsewhere).
+BF16=0
+"$FACET" bench train --cpu --no-augment --precision bf16 --preset tiny --batch 1 --iters 1 --warmup 1 >/dev/null 2>&1 && BF16=1
 echo "compare_cpu: facet's $("$FACET" bench train --cpu --no-augment --preset tiny --batch 1 --iters 1 --warmup 0 2>&1 | grep -m1 '^cpu pool')"
 for round in $(seq "$ROUNDS"); do
   for row in $ROWS; do
     preset=${row%%:*} batch=${row##*:}
     echo "compare_cpu: round $round/$ROUNDS $preset batch $batch" >&2
     run_one facet "$preset" "$batch"
+    [ "$BF16" = 1 ] && run_one facet_bf16 "$preset" "$batch"
     run_one torch "$preset" "$batch"
   done
 done
 
-printf '\n| model | batch/side | facet ms/iteration (median, range) | PyTorch ms/iteration (median, range) | facet speed vs PyTorch |\n'
-printf '|---|---|---|---|---|\n'
+ratio() { awk -v f="$1" -v t="$2" 'BEGIN { if (f == "fail" || t == "fail") print "n/a"; else printf "%.2fx", t / f }'; }
+if [ "$BF16" = 1 ]; then
+  printf '\n| model | batch/side | facet f32 ms/iteration (median, range) | facet bf16 ms/iteration | PyTorch f32 ms/iteration | facet f32 speed vs PyTorch | facet bf16 speed vs PyTorch f32 |\n'
+  printf '|---|---|---|---|---|---|---|\n'
+else
+  printf '\n| model | batch/side | facet ms/iteration (median, range) | PyTorch ms/iteration (median, range) | facet speed vs PyTorch |\n'
+  printf '|---|---|---|---|---|\n'
+fi
 for row in $ROWS; do
   preset=${row%%:*} batch=${row##*:}
   read -r fm fl fh < <(stats "$out/facet.$preset.$batch")
   read -r tm tl th < <(stats "$out/torch.$preset.$batch")
-  ratio=$(awk -v f="$fm" -v t="$tm" 'BEGIN { if (f == "fail" || t == "fail") print "n/a"; else printf "%.2fx", t / f }')
-  printf '| %s | %s | %s (%s-%s) | %s (%s-%s) | %s |\n' "$preset" "$batch" "$fm" "$fl" "$fh" "$tm" "$tl" "$th" "$ratio"
+  if [ "$BF16" = 1 ]; then
+    read -r bm bl bh < <(stats "$out/facet_bf16.$preset.$batch")
+    printf '| %s | %s | %s (%s-%s) | %s (%s-%s) | %s (%s-%s) | %s | %s |\n' "$preset" "$batch" "$fm" "$fl" "$fh" \
+      "$bm" "$bl" "$bh" "$tm" "$tl" "$th" "$(ratio "$fm" "$tm")" "$(ratio "$bm" "$tm")"
+  else
+    printf '| %s | %s | %s (%s-%s) | %s (%s-%s) | %s |\n' "$preset" "$batch" "$fm" "$fl" "$fh" "$tm" "$tl" "$th" \
+      "$(ratio "$fm" "$tm")"
+  fi
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
