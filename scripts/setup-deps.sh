@@ -2,11 +2,14 @@
 # Installs the Debian packages facet needs to build and test: the engine's (BLAS, oneDNN, JSON, GoogleTest,
 # Google Benchmark, Boost.Context for the emulated CUDA device's fibers), the pipeline's (OpenCV,
 # FFmpeg libraries and CLI, cpp-httplib for `facet mask edit`) and npm for the assets.
+# Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake package asks for OpenCL's
+# headers and library (only recommended by libdnnl-dev, hence listed here).
 # --with-browser adds Chromium, which the tests drive headless to test the mask editor's page.
 # Safe to re-run: packages already installed are skipped. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libopenblas-dev libopenblas-openmp-dev libdnnl-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+      ocl-icd-opencl-dev opencl-c-headers
       libgtest-dev libbenchmark-dev
       libboost-context-dev
       libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
