@@ -95,7 +95,7 @@ void gaussian_blur(DType dt, const void* x, void* y, void* workspace, int64_t N,
   float* win = static_cast<float*>(workspace);
   float* tmp = reinterpret_cast<float*>(static_cast<char*>(workspace) + align256(static_cast<size_t>(ks) * sizeof(float)));
   gaussian_window(win, ks, sigma, stream);
-  const size_t smem = static_cast<size_t>(ks) * sizeof(float);
+  const size_t smem = window_shared_bytes(ks);
   dispatch_float(dt, "gaussian_blur", [&](auto t) {
     using T = decltype(t);
     FACET_LAUNCH(blur_w_kernel<T>, grid_for(total, kThreads), kThreads, smem, as_stream(stream), static_cast<const T*>(x), tmp, win, total, static_cast<int>(W), static_cast<int>(C), static_cast<int>(ks));

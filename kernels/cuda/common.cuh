@@ -29,6 +29,11 @@ __device__ __forceinline__ T* dynamic_shared() {
 #endif
 }
 
+// Dynamic shared memory for a window of n floats, rounded up to whole 16-byte words: ptxas merges
+// a loop's tail reads of the window into one wider load (a 12-byte LDS that compute-sanitizer's
+// memcheck reported past the end of a DSSIM window on an H200), which must stay inside the allocation.
+inline size_t window_shared_bytes(int64_t n) { return static_cast<size_t>((n + 3) / 4 * 4) * sizeof(float); }
+
 #define FACET_GRID_STRIDE(i, n) \
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
 

@@ -318,7 +318,7 @@ void dssim_forward(DType dt, const void* a, const void* b, int64_t N, int64_t H,
   if (N == 0) return;
   const DssimWs ws = carve(workspace, N, H, W, C, fs, nullptr);
   const int64_t Wo = W - fs + 1, Ho = H - fs + 1, P = Ho * Wo;
-  const size_t smem = static_cast<size_t>(fs) * sizeof(float);
+  const size_t smem = window_shared_bytes(fs);
   gaussian_window(ws.win, fs, sigma, stream);
   dispatch_float(dt, "dssim_forward", [&](auto t) {
     using T = decltype(t);
@@ -340,7 +340,7 @@ void dssim_backward(DType dt, const void* a, const void* b, int64_t N, int64_t H
   if (N == 0 || (!grad_a && !grad_b)) return;
   const DssimWs ws = carve(workspace, N, H, W, C, fs, nullptr);
   const int64_t Wo = W - fs + 1, Ho = H - fs + 1, P = Ho * Wo;
-  const size_t smem = static_cast<size_t>(fs) * sizeof(float);
+  const size_t smem = window_shared_bytes(fs);
   const float inv2cp = static_cast<float>(1.0 / (2.0 * static_cast<double>(C) * static_cast<double>(P)));
   gaussian_window(ws.win, fs, sigma, stream);
   dispatch_float(dt, "dssim_backward", [&](auto t) {
