@@ -4,6 +4,9 @@
 // On the CPU, f32 regular convolutions run on oneDNN (kernels/onednn/conv2d.h) unless the
 // context asks for the reference kernels, which f64 (the gradient checks) always uses.
 #include "engine/ops/backend.h"
+
+#include <type_traits>
+
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/conv2d.h"
@@ -127,6 +130,14 @@ void depthwise_conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tens
       ctx, "depthwise_conv2d", x,
       [&](auto t) {
         using T = decltype(t);
+#if FACET_HAS_ONEDNN
+        if constexpr (std::is_same_v<T, float>)
+          if (onednn::ConvCache* dnn = onednn_for(ctx, DType::F32)) {
+            dnn->depthwise_forward(g, onednn_math(ctx), x.data_as<float>(), w.data_as<float>(),
+                                   data_or_null<float>(bias), y.data_as<float>());
+            return;
+          }
+#endif
         cpu::depthwise_conv2d_forward<T>(g, x.data_as<T>(), w.data_as<T>(), data_or_null<T>(bias), y.data_as<T>());
       },
       [&](auto stream) {

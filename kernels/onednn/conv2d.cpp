@@ -27,11 +27,12 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using DT = memory::data_type;
 
-enum class Pass { Forward, BackwardData, BackwardWeights };
+enum class Pass { Forward, BackwardData, BackwardWeights, DepthwiseForward };
 
 const char* pass_name(Pass p) {
   switch (p) {
     case Pass::Forward: return "forward";
+    case Pass::DepthwiseForward: return "depthwise_forward";
     case Pass::BackwardData: return "backward_data";
     case Pass::BackwardWeights: return "backward_weights";
   }
@@ -54,6 +55,11 @@ memory::desc activations(int64_t n, int64_t h, int64_t w, int64_t c, DT dt) {
 }
 memory::desc weights_ohwi(const cpu::Conv2dGeom& g, DT dt) { return memory::desc({g.k, g.c, g.kh, g.kw}, dt, Tag::ohwi); }
 memory::desc weights_any(const cpu::Conv2dGeom& g, DT dt) { return memory::desc({g.k, g.c, g.kh, g.kw}, dt, Tag::any); }
+// Depthwise weights as a grouped convolution's (groups = channels, one in and one out each); ours
+// are [kh, kw, c], which is oneDNN's hwigo with i = o = 1.
+memory::desc depthwise_weights(const cpu::Conv2dGeom& g, DT dt, Tag tag) {
+  return memory::desc({g.c, 1, 1, g.kh, g.kw}, dt, tag);
+}
 memory::desc bias_desc(const cpu::Conv2dGeom& g) { return memory::desc({g.k}, DT::f32, Tag::x); }
 
 memory::dims strides(const cpu::Conv2dGeom& g) { return {g.stride_h, g.stride_w}; }
@@ -111,9 +117,10 @@ struct Problem {
 };
 
 int arg_of(Pass p, int which) {  // which: 0 = a, 1 = b, 2 = out
-  static const int args[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+  static const int args[4][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
                                  {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
-                                 {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}};
+                                 {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS},
+                                 {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}};
   return args[static_cast<int>(p)][which];
 }
 
@@ -145,16 +152,15 @@ struct ConvCache::Impl {
   // The forward descriptor at batch n, as the problem itself (batch 1) or as the hint oneDNN's
   // backward descriptors need.
   dnnl::convolution_forward::primitive_desc forward_pd(const cpu::Conv2dGeom& g, Math m, bool bias, int64_t n,
-                                                       dnnl::prop_kind prop) {
+                                                       dnnl::prop_kind prop, bool depthwise = false) {
     const DT ct = compute_type(m);
     const auto x = activations(n, g.h, g.w, g.c, ct);
     const auto y = activations(n, g.oh, g.ow, g.k, DT::f32);
-    const auto d = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x,
-                                                          weights_any(g, ct), bias_desc(g), y, strides(g),
-                                                          pad_before(g), pad_after(g))
-                        : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x,
-                                                          weights_any(g, ct), y, strides(g), pad_before(g),
-                                                          pad_after(g));
+    const auto w = depthwise ? depthwise_weights(g, ct, Tag::any) : weights_any(g, ct);
+    const auto d = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, w,
+                                                          bias_desc(g), y, strides(g), pad_before(g), pad_after(g))
+                        : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, w, y,
+                                                          strides(g), pad_before(g), pad_after(g));
     return {d, user_scratchpad(), eng};
   }
 
@@ -167,11 +173,12 @@ struct ConvCache::Impl {
     const auto src_user = activations(g.n, g.h, g.w, g.c, DT::f32);
     const auto dst_user = activations(g.n, g.oh, g.ow, g.k, DT::f32);
     const auto w_user = weights_ohwi(g, DT::f32);
-    if (pass == Pass::Forward) {
-      auto pd = forward_pd(g, m, bias, 1, dnnl::prop_kind::forward_inference);
+    if (pass == Pass::Forward || pass == Pass::DepthwiseForward) {
+      const bool depthwise = pass == Pass::DepthwiseForward;
+      auto pd = forward_pd(g, m, bias, 1, dnnl::prop_kind::forward_inference, depthwise);
       p.batch = 1;
       p.a = Operand(eng, activations(1, g.h, g.w, g.c, DT::f32), pd.src_desc(), false);
-      p.b = Operand(eng, w_user, pd.weights_desc(), false);
+      p.b = Operand(eng, depthwise ? depthwise_weights(g, DT::f32, Tag::hwigo) : w_user, pd.weights_desc(), false);
       p.out = Operand(eng, activations(1, g.oh, g.ow, g.k, DT::f32), pd.dst_desc(), true);
       p.prim = dnnl::convolution_forward(pd);
       p.kernel = pd.impl_info_str();
@@ -215,14 +222,15 @@ struct ConvCache::Impl {
               {DNNL_ARG_SCRATCHPAD, p.scratch}};
     if (bias) {
       p.bias = memory(bias_desc(g), eng, DNNL_MEMORY_NONE);
-      p.args.emplace(pass == Pass::Forward ? DNNL_ARG_BIAS : DNNL_ARG_DIFF_BIAS, p.bias);
+      p.args.emplace(pass == Pass::BackwardWeights ? DNNL_ARG_DIFF_BIAS : DNNL_ARG_BIAS, p.bias);
     }
     reserve_scratch(std::max<size_t>(p.scratch_bytes, 64));
     return p;
   }
 
   Problem& get(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias) {
-    const Key key = make_key(pass, m, bias, g, pass == Pass::Forward ? 1 : g.n);
+    const bool per_image = pass == Pass::Forward || pass == Pass::DepthwiseForward;
+    const Key key = make_key(pass, m, bias, g, per_image ? 1 : g.n);
     auto it = problems.find(key);
     if (it != problems.end()) return it->second;
     if (m == Math::BF16 && !cpu_has_native_bf16())
@@ -242,6 +250,10 @@ struct ConvCache::Impl {
     if (p.has_bias) p.bias.set_data_handle(const_cast<void*>(bias));
     p.prim.execute(stream, p.args);
   }
+
+  // A forward problem (made at batch 1) run once per image of the batch g.n.
+  void forward_per_image(Problem& p, const cpu::Conv2dGeom& g, const float* x, const float* w, const float* bias,
+                         float* y);
 };
 
 ConvCache::ConvCache() : impl_(std::make_unique<Impl>()) {}
@@ -249,8 +261,17 @@ ConvCache::~ConvCache() = default;
 
 void ConvCache::forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w, const float* bias,
                         float* y) {
-  Problem& p = impl_->get(Pass::Forward, g, math, bias != nullptr);
-  dnnl::stream& s = impl_->stream;
+  impl_->forward_per_image(impl_->get(Pass::Forward, g, math, bias != nullptr), g, x, w, bias, y);
+}
+
+void ConvCache::depthwise_forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w,
+                                  const float* bias, float* y) {
+  impl_->forward_per_image(impl_->get(Pass::DepthwiseForward, g, math, bias != nullptr), g, x, w, bias, y);
+}
+
+void ConvCache::Impl::forward_per_image(Problem& p, const cpu::Conv2dGeom& g, const float* x, const float* w,
+                                        const float* bias, float* y) {
+  dnnl::stream& s = stream;
   p.b.bind(w);
   p.b.bring_in(s);
   const int64_t x_image = g.h * g.w * g.c, y_image = g.oh * g.ow * g.k;
@@ -258,7 +279,7 @@ void ConvCache::forward(const cpu::Conv2dGeom& g, Math math, const float* x, con
     p.a.bind(x + i * x_image);
     p.a.bring_in(s);
     p.out.bind(y + i * y_image);
-    impl_->run(p, bias);
+    run(p, bias);
     p.out.send_out(s);
   }
   s.wait();

@@ -39,7 +39,7 @@ bool cpu_has_native_bf16();
 
 // One problem the cache has built primitives for, for tests and reports.
 struct ProblemInfo {
-  std::string pass;   // "forward", "backward_data", "backward_weights"
+  std::string pass;   // "forward", "backward_data", "backward_weights", "depthwise_forward"
   int64_t batch;      // the batch size the primitive runs at (1 for every forward)
   std::string kernel; // oneDNN's implementation name, e.g. "brgconv:avx512_core"
   Math math;
@@ -58,6 +58,12 @@ class ConvCache {
   void backward_data(const cpu::Conv2dGeom& g, Math math, const float* dy, const float* w, float* dx);
   void backward_filter(const cpu::Conv2dGeom& g, Math math, const float* x, const float* dy, float* dw,
                        float* dbias);
+
+  // cpu::depthwise_conv2d_forward's contract (g.k == g.c, w [kh, kw, c]), run as a grouped
+  // convolution. Forward only: the face nets are inference, and the SAEHD models have no depthwise
+  // layers, so their backward stays on the reference kernels.
+  void depthwise_forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w, const float* bias,
+                         float* y);
 
   std::vector<ProblemInfo> problems() const;
 

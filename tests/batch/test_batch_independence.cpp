@@ -50,7 +50,7 @@ size_t onednn_forwards(Context& ctx, const std::string& what) {
 #if FACET_HAS_ONEDNN
   if (onednn::ConvCache* dnn = ctx.onednn_convs())
     for (const onednn::ProblemInfo& p : dnn->problems())
-      if (p.pass == "forward") {
+      if (p.pass == "forward" || p.pass == "depthwise_forward") {
         ++n;
         EXPECT_EQ(p.batch, 1) << what << ": a oneDNN forward (" << p.kernel << ") spans " << p.batch << " images";
       }

@@ -1,6 +1,6 @@
 // Checks the oneDNN convolutions (kernels/onednn/conv2d.h) against the reference kernels
-// (kernels/cpu/conv2d.h, run in double), forward, backward-data and backward-weights with and
-// without bias, over every convolution shape the SAEHD models and the MediaPipe face nets use plus
+// (kernels/cpu/conv2d.h, run in double): regular convolutions forward, backward-data and
+// backward-weights with and without bias, depthwise forward, over every convolution shape the SAEHD models and the MediaPipe face nets use plus
 // odd sizes, strides 1 and 2, TF SAME's asymmetric padding, VALID and explicit pads, at f32 and bf16.
 //
 // Tolerances are per element, scaled by the sum of the absolute products that make the element
@@ -170,6 +170,43 @@ void check_case(const Case& c, Math math) {
   }
   for (const auto& p : dnn.problems())
     if (p.pass == "forward") EXPECT_EQ(p.batch, 1) << what << ": the forward must run image by image";
+}
+
+// Depthwise forward (grouped convolution, w [kh, kw, c]) against cpu::depthwise_conv2d_forward in
+// double: the face nets' 3x3 and 5x5 depthwise layers, strides 1 and 2, SAME with the odd pad after.
+void check_depthwise(const Conv2dGeom& g, Math math, const std::string& what) {
+  const auto x = randn(static_cast<size_t>(g.n * g.h * g.w * g.c), 8, 1.f);
+  const auto w = randn(static_cast<size_t>(g.kh * g.kw * g.c), 9, 0.3f);
+  const auto b = randn(static_cast<size_t>(g.c), 10, 1.f);
+  const size_t out = static_cast<size_t>(g.n * g.oh * g.ow * g.c);
+  std::vector<double> want(out), scale(out);
+  const auto xd = to_double(x), wd = to_double(w), bd = to_double(b), xa = absolute(x), wa = absolute(w),
+             ba = absolute(b);
+  facet::cpu::depthwise_conv2d_forward<double>(g, xd.data(), wd.data(), bd.data(), want.data());
+  facet::cpu::depthwise_conv2d_forward<double>(g, xa.data(), wa.data(), ba.data(), scale.data());
+  facet::onednn::ConvCache dnn;
+  std::vector<float> y(out);
+  for (int rep = 0; rep < 2; ++rep) {
+    dnn.depthwise_forward(g, math, x.data(), w.data(), b.data(), y.data());
+    expect_close(y, want, scale, math == Math::BF16 ? 1.0 / 128 : 1e-5, math == Math::BF16 ? 1e-2 : 1e-6,
+                 what + (rep ? " (cached)" : ""));
+  }
+  for (const auto& p : dnn.problems()) EXPECT_EQ(p.batch, 1) << what << ": the forward must run image by image";
+}
+
+TEST(OnednnDepthwise, MatchesReference) {
+  const struct {
+    const char* name;
+    Conv2dGeom g;
+  } dw[] = {
+      {"3x3s1", same(2, 16, 16, 24, 24, 3, 1)},   {"3x3s2_odd", same(3, 15, 13, 32, 32, 3, 2)},
+      {"5x5s1", same(1, 12, 12, 48, 48, 5, 1)},   {"5x5s2", same(2, 16, 16, 88, 88, 5, 2)},
+      {"odd_channels", same(2, 9, 7, 5, 5, 3, 1)}, {"explicit_pads", facet::cpu::conv2d_geom_explicit(1, 8, 8, 16, 16, 3, 3, 2, 2, 0, 1, 0, 1)},
+  };
+  for (const auto& c : dw) {
+    check_depthwise(c.g, Math::F32, std::string(c.name) + " f32");
+    if (facet::onednn::cpu_has_native_bf16()) check_depthwise(c.g, Math::BF16, std::string(c.name) + " bf16");
+  }
 }
 
 class OnednnConv : public ::testing::TestWithParam<Case> {};
