@@ -249,7 +249,7 @@ BENCHMARK_CAPTURE(BM_cudnn_conv, fwd_bf16, Dir::Fwd, facet::DType::BF16)->UseMan
 BENCHMARK_CAPTURE(BM_cudnn_conv, bwd_data_bf16, Dir::BwdData, facet::DType::BF16)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_cudnn_conv, bwd_filter_bf16, Dir::BwdFilter, facet::DType::BF16)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
-// Shows each benchmark's median (and errors) on the console, and keeps the best and the median
+// Shows each benchmark's median (a single run as it is, and errors) on the console, and keeps the best and the median
 // GFLOP/s of every benchmark for the ratio printed at the end.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
@@ -268,6 +268,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
         shown.push_back(r);
       } else if (r.run_type == Run::RT_Iteration && it != r.counters.end()) {
         best[name] = std::max(best[name], it->second.value);
+        if (r.repetitions <= 1) shown.push_back(r);  // a single run (the cuDNN rows) has no median to show
       } else if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") {
         if (it != r.counters.end()) median[name] = it->second.value;
         shown.push_back(r);

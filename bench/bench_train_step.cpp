@@ -103,8 +103,10 @@ struct TrainBench {
 // "" when the setup trains; else what is wrong.
 std::string validate(Device dev, const std::string& preset, int batch, std::optional<DType> compute, double& first,
                      double& last) {
-  // A larger step than DFL's 5e-5 so that eight iterations show the update working.
-  TrainBench t(dev, preset, batch, /*augment_on=*/false, /*lr=*/2e-4);
+  // A larger step than DFL's 5e-5 so that eight iterations show the update working on every
+  // preset (at 5e-5 tiny's loss barely moves in eight steps); 2e-4 overshoots on df128, on the
+  // CPU as on the GPU (9.96 -> 14.1 after eight steps), so 1e-4.
+  TrainBench t(dev, preset, batch, /*augment_on=*/false, /*lr=*/1e-4);
   ComputeDtypeGuard g(t.ctx, compute);
   const int64_t expected = models::saehd_param_counts(t.opt).total;
   if (t.model->num_parameters() != expected)
@@ -166,10 +168,11 @@ struct Row {
   std::optional<DType> compute;
 };
 
-std::vector<Row> rows(const std::string& cuda_preset, int cuda_batch) {
+std::vector<Row> rows(const std::string& cuda_preset, int cuda_batch, const std::string& cpu_preset, int cpu_batch) {
   const std::string batch = cuda_batch == 8 ? "" : "_b" + std::to_string(cuda_batch);
   const std::string cuda = "BM_train_step_cuda/" + cuda_preset + batch;
-  return {{"BM_train_step_cpu_tiny", false, "tiny", 4, std::nullopt},
+  const std::string cpu = "BM_train_step_cpu_" + cpu_preset + (cpu_batch == 4 ? "" : "_b" + std::to_string(cpu_batch));
+  return {{cpu, false, cpu_preset, cpu_batch, std::nullopt},
           {cuda + "_f32", true, cuda_preset, cuda_batch, std::nullopt},
           {cuda + "_bf16", true, cuda_preset, cuda_batch, DType::BF16}};
 }
@@ -223,10 +226,12 @@ bool take_flag(const char* arg, const std::string& flag, std::string& value) {
 //   --cuda-preset=NAME       the SAEHD preset of the CUDA rows (default df128, the target; `tiny`
 //                            keeps the emulated device's run short)
 //   --cuda-batch=N           their batch per side (default 8, the target)
+//   --cpu-preset=NAME        the preset of the CPU row (default tiny)
+//   --cpu-batch=N            its batch per side (default 4)
 //   --validate-only[=PICK]   validate the rows whose name contains PICK (all by default), time none
 int main(int argc, char** argv) {
-  std::string cuda_preset = "df128", pick;
-  int cuda_batch = 8;
+  std::string cuda_preset = "df128", cpu_preset = "tiny", pick;
+  int cuda_batch = 8, cpu_batch = 4;
   bool validate_only = false;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
@@ -235,6 +240,10 @@ int main(int argc, char** argv) {
       cuda_preset = v;
     } else if (i > 0 && take_flag(argv[i], "--cuda-batch", v)) {
       cuda_batch = std::atoi(v.c_str());
+    } else if (i > 0 && take_flag(argv[i], "--cpu-preset", v)) {
+      cpu_preset = v;
+    } else if (i > 0 && take_flag(argv[i], "--cpu-batch", v)) {
+      cpu_batch = std::atoi(v.c_str());
     } else if (i > 0 && take_flag(argv[i], "--validate-only", v)) {
       validate_only = true;
       pick = v;
@@ -242,17 +251,19 @@ int main(int argc, char** argv) {
       rest.push_back(argv[i]);
     }
   }
-  try {
-    (void)models::saehd_preset(cuda_preset);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_train_step: --cuda-preset: %s\n", e.what());
+  for (const auto& [flag, name] : {std::pair{"--cuda-preset", cuda_preset}, std::pair{"--cpu-preset", cpu_preset}}) {
+    try {
+      (void)models::saehd_preset(name);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench_train_step: %s: %s\n", flag, e.what());
+      return 2;
+    }
+  }
+  if (cuda_batch < 1 || cpu_batch < 1) {
+    std::fprintf(stderr, "bench_train_step: --cuda-batch and --cpu-batch take a positive number of faces per side\n");
     return 2;
   }
-  if (cuda_batch < 1) {
-    std::fprintf(stderr, "bench_train_step: --cuda-batch takes a positive number of faces per side\n");
-    return 2;
-  }
-  const std::vector<Row> all = rows(cuda_preset, cuda_batch);
+  const std::vector<Row> all = rows(cuda_preset, cuda_batch, cpu_preset, cpu_batch);
   if (validate_only) return validate_rows(all, pick);
   for (const Row& r : all) {
     auto* b = benchmark::RegisterBenchmark(r.name.c_str(), [r](benchmark::State& state) {
