@@ -64,7 +64,12 @@ void prelu(const T* x, const T* alpha, T* y, int64_t rows, int64_t C) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * C;
     T* yr = y + r * C;
-    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] >= T(0) ? xr[c] : alpha[c] * xr[c];
+    // Every operand is read unconditionally, so the select vectorises (a load under the condition
+    // could not be made speculatively).
+    for (int64_t c = 0; c < C; ++c) {
+      const T v = xr[c], a = alpha[c];
+      yr[c] = v >= T(0) ? v : a * v;
+    }
   }
 }
 
@@ -76,10 +81,16 @@ void prelu_backward(const T* x, const T* alpha, const T* dy, T* dx, T* dalpha, i
     const T* g = dy + r * C;
     if (dx) {
       T* d = dx + r * C;
-      for (int64_t c = 0; c < C; ++c) d[c] = xr[c] >= T(0) ? g[c] : alpha[c] * g[c];
+      for (int64_t c = 0; c < C; ++c) {
+        const T v = xr[c], a = alpha[c], gc = g[c];
+        d[c] = v >= T(0) ? gc : a * gc;
+      }
     }
     if (dalpha)
-      for (int64_t c = 0; c < C; ++c) dalpha[c] += xr[c] < T(0) ? g[c] * xr[c] : T(0);
+      for (int64_t c = 0; c < C; ++c) {
+        const T v = xr[c], gc = g[c];
+        dalpha[c] += v < T(0) ? gc * v : T(0);
+      }
   }
 }
 

@@ -3,6 +3,7 @@
 // CUDA versions gather instead (no atomics) and are checked against these.
 #include "kernels/cpu/pool_resize.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace facet::cpu {
@@ -35,14 +36,34 @@ int64_t window_argmax(const T* img, int64_t H, int64_t W, int64_t C, int64_t c, 
 template <typename T>
 void max_pool2d(const T* x, T* y, int64_t N, int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw,
                 int64_t sh, int64_t sw, int64_t pad_top, int64_t pad_left, int64_t OH, int64_t OW) {
+  // The value window_argmax picks (the first maximum, so a NaN first in its window stays and a
+  // later one is passed over), computed a whole pixel of channels at a time so that it vectorises.
   for (int64_t n = 0; n < N; ++n) {
     const T* img = x + n * H * W * C;
     for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow)
-        for (int64_t c = 0; c < C; ++c) {
-          const int64_t i = window_argmax(img, H, W, C, c, oh * sh - pad_top, ow * sw - pad_left, kh, kw);
-          y[((n * OH + oh) * OW + ow) * C + c] = i < 0 ? -std::numeric_limits<T>::infinity() : img[i * C + c];
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        T* out = y + ((n * OH + oh) * OW + ow) * C;
+        bool any = false;
+        for (int64_t a = 0; a < kh; ++a) {
+          const int64_t h = oh * sh - pad_top + a;
+          if (h < 0 || h >= H) continue;
+          for (int64_t b = 0; b < kw; ++b) {
+            const int64_t w = ow * sw - pad_left + b;
+            if (w < 0 || w >= W) continue;
+            const T* px = img + (h * W + w) * C;
+            if (!any) {
+              std::copy(px, px + C, out);
+              any = true;
+              continue;
+            }
+            for (int64_t c = 0; c < C; ++c) {
+              const T v = px[c], best = out[c];
+              out[c] = v > best ? v : best;
+            }
+          }
         }
+        if (!any) std::fill(out, out + C, -std::numeric_limits<T>::infinity());
+      }
   }
 }
 

@@ -35,6 +35,23 @@ void sample_roi(const cv::Mat& bgr, const RotatedRoi& roi, int out_w, int out_h,
       const double fx0 = std::floor(sx), fy0 = std::floor(sy);
       const int x0 = int(fx0), y0 = int(fy0);
       const double fx = sx - fx0, fy = sy - fy0;
+      float* o = out + (size_t(v) * out_w + u) * 3;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+        // The whole 2x2 footprint inside the frame (nearly every pixel): the loop below without its
+        // bounds tests, adding the same terms in the same order.
+        const uint8_t* p0 = bgr.ptr<uint8_t>(y0) + 3 * x0;
+        const uint8_t* p1 = bgr.ptr<uint8_t>(y0 + 1) + 3 * x0;
+        const double w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        for (int k = 0; k < 3; ++k) {
+          double a = 0;
+          a += w00 * p0[2 - k];
+          a += w10 * p0[5 - k];
+          a += w01 * p1[2 - k];
+          a += w11 * p1[5 - k];
+          o[k] = float(lo + a * scale);
+        }
+        continue;
+      }
       double acc[3] = {0, 0, 0};
       const int xs[2] = {x0, x0 + 1}, ys[2] = {y0, y0 + 1};
       const double wx[2] = {1 - fx, fx}, wy[2] = {1 - fy, fy};
@@ -54,7 +71,6 @@ void sample_roi(const cv::Mat& bgr, const RotatedRoi& roi, int out_w, int out_h,
           acc[2] += wgt * p[0];
         }
       }
-      float* o = out + (size_t(v) * out_w + u) * 3;
       o[0] = float(lo + acc[0] * scale);
       o[1] = float(lo + acc[1] * scale);
       o[2] = float(lo + acc[2] * scale);

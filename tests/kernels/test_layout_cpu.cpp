@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -184,6 +185,19 @@ TEST(LayoutCpu, MaxPoolBackwardFirstMaxOnTies) {
   cpu::max_pool2d_backward<double>(x.data(), dy.data(), dx.data(), 1, 2, 2, 1, 2, 2, 2, 2, 0, 0, 1, 1);
   EXPECT_EQ(y[0], 3.0);
   EXPECT_EQ(dx, (std::vector<double>{0, 5, 0, 0}));
+}
+
+// The forward takes each channel's first maximum in window order, as the backward routes: a NaN
+// that opens its window stays, a later one is passed over; channels do not mix (3 channels).
+TEST(LayoutCpu, MaxPoolNanFollowsWindowOrderPerChannel) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // 2x2 image, one 2x2 window; pixel-major, channels innermost.
+  const std::vector<double> x = {nan, 1, -3,  /**/ 2, nan, -1,  /**/ 5, 0, -2,  /**/ 4, 7, nan};
+  std::vector<double> y(3);
+  cpu::max_pool2d<double>(x.data(), y.data(), 1, 2, 2, 3, 2, 2, 2, 2, 0, 0, 1, 1);
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], 7.0);
+  EXPECT_EQ(y[2], -1.0);
 }
 
 TEST(LayoutCpu, PadAndSliceHandExample) {
