@@ -28,6 +28,10 @@ Tensor Conv2d::forward(Context& ctx, const Tensor& x) {
   return conv2d(ctx, autocast(ctx, x), autocast(ctx, weight), autocast(ctx, bias), options);
 }
 
+Tensor Conv2d::forward_leaky_relu(Context& ctx, const Tensor& x, double slope) {
+  return conv2d_leaky_relu(ctx, autocast(ctx, x), autocast(ctx, weight), autocast(ctx, bias), options, slope);
+}
+
 Dense::Dense(Context& ctx, int64_t in, int64_t out, bool with_bias, const LayerInit& init) {
   weight = Tensor::empty(ctx, {in, out}, init.dtype, init.device);
   glorot_uniform_(ctx, weight, in, out);
@@ -46,14 +50,14 @@ Downscale::Downscale(Context& ctx, int64_t in, int64_t out, int64_t k, const Lay
   conv1 = register_module("conv1", std::make_shared<Conv2d>(ctx, in, out, k, 2, true, init));
 }
 
-Tensor Downscale::forward(Context& ctx, const Tensor& x) { return leaky_relu(ctx, conv1->forward(ctx, x), 0.1); }
+Tensor Downscale::forward(Context& ctx, const Tensor& x) { return conv1->forward_leaky_relu(ctx, x, 0.1); }
 
 Upscale::Upscale(Context& ctx, int64_t in, int64_t out, int64_t k, const LayerInit& init) {
   conv1 = register_module("conv1", std::make_shared<Conv2d>(ctx, in, out * 4, k, 1, true, init));
 }
 
 Tensor Upscale::forward(Context& ctx, const Tensor& x) {
-  return pixel_shuffle(ctx, leaky_relu(ctx, conv1->forward(ctx, x), 0.1), 2);
+  return pixel_shuffle(ctx, conv1->forward_leaky_relu(ctx, x, 0.1), 2);
 }
 
 ResidualBlock::ResidualBlock(Context& ctx, int64_t ch, int64_t k, const LayerInit& init) {
@@ -63,7 +67,7 @@ ResidualBlock::ResidualBlock(Context& ctx, int64_t ch, int64_t k, const LayerIni
 
 Tensor ResidualBlock::forward(Context& ctx, const Tensor& x) {
   const Tensor xc = autocast(ctx, x);  // the skip joins conv2's output in the compute dtype
-  Tensor h = leaky_relu(ctx, conv1->forward(ctx, xc), 0.2);
+  Tensor h = conv1->forward_leaky_relu(ctx, xc, 0.2);
   h = conv2->forward(ctx, h);
   return leaky_relu(ctx, add(ctx, xc, h), 0.2);
 }

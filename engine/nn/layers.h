@@ -27,6 +27,8 @@ class Conv2d : public UnaryModule {
   Conv2d(Context& ctx, int64_t in, int64_t out, int64_t k, const Conv2dOptions& opt, bool bias = true,
          const LayerInit& init = {});
   Tensor forward(Context& ctx, const Tensor& x) override;
+  // leaky_relu(forward(x), slope) as one op (engine/ops/conv.h: conv2d_leaky_relu).
+  Tensor forward_leaky_relu(Context& ctx, const Tensor& x, double slope);
   Tensor weight, bias;  // bias undefined when built without one
   Conv2dOptions options;
 };

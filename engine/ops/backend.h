@@ -38,8 +38,10 @@ void prelu_backward(Context& ctx, const Tensor& x, const Tensor& alpha, const Te
                     int64_t rows, int64_t C);
 
 // ---- convolution (kernels/*/conv2d.h) ---------------------------------------------------------
+// leaky_slope > 0: y = leaky_relu(conv + bias) in the same pass where the backend can (oneDNN's
+// post-op), else as a second in-place pass; 0: no activation.
 void conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, const Tensor& w, const Tensor& bias,
-                    Tensor& y);
+                    Tensor& y, double leaky_slope = 0);
 // Whichever of gx, gw, gb is defined; one scratch buffer serves backward-data and -filter.
 void conv2d_backward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, const Tensor& w, const Tensor& gy,
                      Tensor& gx, Tensor& gw, Tensor& gb);

@@ -9,7 +9,9 @@
 
 #include "engine/ops/dispatch.h"
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/matmul.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/onednn/conv2d.h"
@@ -50,15 +52,17 @@ void cuda_bias_grad(Context& ctx, const Tensor& gy, Tensor& gb, int64_t rows, in
 }  // namespace
 
 void conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, const Tensor& w, const Tensor& bias,
-                    Tensor& y) {
+                    Tensor& y, double leaky_slope) {
   const DType dt = x.dtype();
+  const bool leaky = leaky_slope > 0;
+  const int64_t ny = g.n * g.oh * g.ow * g.k;
   on_device(
       ctx, "conv2d", x.device(),
       [&] {
 #if FACET_HAS_ONEDNN
         if (onednn::ConvCache* dnn = onednn_for(ctx, dt)) {
           dnn->forward(g, onednn_math(ctx), x.data_as<float>(), w.data_as<float>(), data_or_null<float>(bias),
-                       y.data_as<float>());
+                       y.data_as<float>(), {leaky, static_cast<float>(leaky_slope)});
           return;
         }
 #endif
@@ -67,14 +71,18 @@ void conv2d_forward(Context& ctx, const cpu::Conv2dGeom& g, const Tensor& x, con
           using T = decltype(t);
           cpu::conv2d_forward<T>(g, x.data_as<T>(), w.data_as<T>(), data_or_null<T>(bias), y.data_as<T>(),
                                  data_or_null<T>(ws));
+          if (leaky)
+            cpu::unary_forward<T>(UnaryOp::LeakyRelu, y.data_as<T>(), y.data_as<T>(), ny, static_cast<T>(leaky_slope));
         });
       },
-      [&](auto) {
+      [&](auto stream) {
         const cuda::Handles& h = ctx.cuda_handles();
         const cuda::ConvConfig cfg = cuda_config(ctx);
         const size_t bytes = cuda::conv2d_workspace_bytes(h, dt, g, cfg);
         Tensor ws = scratch(ctx, bytes, x.device());
         cuda::conv2d_forward(h, dt, g, x.data(), w.data(), data_or_null(bias), y.data(), data_or_null(ws), bytes, cfg);
+        if (leaky)
+          cuda::unary_forward(dt, UnaryOp::LeakyRelu, y.data(), y.data(), ny, static_cast<float>(leaky_slope), stream);
       });
 }
 

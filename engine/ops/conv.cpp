@@ -3,6 +3,8 @@
 // needed (the first layer's input image and frozen weights need none).
 #include "engine/ops/conv.h"
 
+#include <cmath>
+
 #include "engine/autograd/tape.h"
 #include "engine/core/error.h"
 #include "engine/ops/backend.h"
@@ -56,28 +58,55 @@ cpu::Conv2dGeom conv2d_geometry(const char* op, const Shape& x, int64_t out_chan
   return g;
 }
 
-Tensor conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt) {
-  check_same_device_dtype("conv2d", x, w);
-  FACET_CHECK(w.rank() == 4, "conv2d: weight must be OHWI [out, kh, kw, in], got ", shape_str(w.shape()));
-  FACET_CHECK(x.rank() == 4, "conv2d: input must be NHWC [N, H, W, C], got ", shape_str(x.shape()));
-  FACET_CHECK(w.dim(3) == x.dim(3), "conv2d: weight ", shape_str(w.shape()), " takes ", w.dim(3),
+namespace {
+
+// conv2d and conv2d_leaky_relu: one node whose backward first takes the activation's gradient
+// (slope > 0) and then the convolution's.
+Tensor conv2d_op(Context& ctx, const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
+                 const Conv2dOptions& opt, double leaky_slope) {
+  check_same_device_dtype(op, x, w);
+  FACET_CHECK(w.rank() == 4, op, ": weight must be OHWI [out, kh, kw, in], got ", shape_str(w.shape()));
+  FACET_CHECK(x.rank() == 4, op, ": input must be NHWC [N, H, W, C], got ", shape_str(x.shape()));
+  FACET_CHECK(w.dim(3) == x.dim(3), op, ": weight ", shape_str(w.shape()), " takes ", w.dim(3),
               " input channels but the input ", shape_str(x.shape()), " has ", x.dim(3));
-  check_bias("conv2d", x, bias, w.dim(0));
-  const cpu::Conv2dGeom g = conv2d_geometry("conv2d", x.shape(), w.dim(0), w.dim(1), w.dim(2), opt);
+  check_bias(op, x, bias, w.dim(0));
+  const cpu::Conv2dGeom g = conv2d_geometry(op, x.shape(), w.dim(0), w.dim(1), w.dim(2), opt);
   const DType dt = x.dtype();
   Tensor y = Tensor::empty(ctx, {g.n, g.oh, g.ow, g.k}, dt, x.device());
-  backend::conv2d_forward(ctx, g, x, w, bias, y);
+  backend::conv2d_forward(ctx, g, x, w, bias, y, leaky_slope);
   if (needs_grad(ctx, {&x, &w, &bias})) {
-    record(ctx, "conv2d", y, {x, w, bias}, [&ctx, x, w, bias, g](const Tensor& gy) -> std::vector<Tensor> {
-      Tensor gx, gw, gb;
-      if (x.requires_grad()) gx = empty_like(ctx, x);
-      if (w.requires_grad()) gw = empty_like(ctx, w);
-      if (bias.defined() && bias.requires_grad()) gb = empty_like(ctx, bias);
-      backend::conv2d_backward(ctx, g, x, w, gy, gx, gw, gb);
-      return {gx, gw, gb};
-    });
+    // The activation's gradient needs only the sign of its input, which (slope > 0) is the sign of
+    // its output: the node keeps y and not the pre-activation.
+    const Tensor out = leaky_slope > 0 ? y : Tensor();
+    record(ctx, op, y, {x, w, bias},
+           [&ctx, op, x, w, bias, g, out, leaky_slope](const Tensor& gy) -> std::vector<Tensor> {
+             Tensor gpre = gy;
+             if (out.defined()) {
+               gpre = empty_like(ctx, gy);
+               backend::unary_backward(ctx, op, UnaryOp::LeakyRelu, out, out, gy, gpre, leaky_slope);
+             }
+             Tensor gx, gw, gb;
+             if (x.requires_grad()) gx = empty_like(ctx, x);
+             if (w.requires_grad()) gw = empty_like(ctx, w);
+             if (bias.defined() && bias.requires_grad()) gb = empty_like(ctx, bias);
+             backend::conv2d_backward(ctx, g, x, w, gpre, gx, gw, gb);
+             return {gx, gw, gb};
+           });
   }
   return y;
+}
+
+}  // namespace
+
+Tensor conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt) {
+  return conv2d_op(ctx, "conv2d", x, w, bias, opt, 0);
+}
+
+Tensor conv2d_leaky_relu(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt,
+                         double slope) {
+  FACET_CHECK(slope > 0 && std::isfinite(slope), "conv2d_leaky_relu: the slope must be positive and finite, got ",
+              slope);
+  return conv2d_op(ctx, "conv2d_leaky_relu", x, w, bias, opt, slope);
 }
 
 Tensor depthwise_conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt) {

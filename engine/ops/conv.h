@@ -38,6 +38,11 @@ struct Conv2dOptions {
 // x [N, H, W, C], w [K, kh, kw, C], bias [K] or undefined -> [N, OH, OW, K].
 Tensor conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt);
 
+// leaky_relu(conv2d(x, w, bias), slope) as one op (slope > 0): the same values, written once (the
+// CPU's oneDNN convolutions apply it as a post-op), and a tape node that keeps only the output.
+Tensor conv2d_leaky_relu(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt,
+                         double slope);
+
 // x [N, H, W, C], w [kh, kw, C], bias [C] or undefined -> [N, OH, OW, C].
 Tensor depthwise_conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt);
 

@@ -1,6 +1,6 @@
 // oneDNN convolutions behind ConvCache (see conv2d.h for the why and the layout choices).
 //
-// One Problem per (pass, geometry, math, bias or not, thread count): its primitive descriptor,
+// One Problem per (pass, geometry, math, bias or not, epilogue, thread count): its primitive descriptor,
 // primitive and the memory objects around it. User buffers are bound per call with
 // set_data_handle, which neither allocates nor copies. Scratchpads are in user mode and share one
 // grow-only buffer of the cache, so a call never allocates once its problem exists. The thread
@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <new>
@@ -39,13 +40,16 @@ const char* pass_name(Pass p) {
   return "?";
 }
 
-// (pass, math, bias, threads, n, h, w, c, k, kh, kw, stride_h, stride_w, pads t/b/l/r): fixed size,
-// so that looking a problem up allocates nothing.
-using Key = std::array<int64_t, 17>;
+// (pass, math, bias, threads, n, h, w, c, k, kh, kw, stride_h, stride_w, pads t/b/l/r, leaky ReLU
+// and its slope's bits): fixed size, so that looking a problem up allocates nothing.
+using Key = std::array<int64_t, 19>;
 
-Key make_key(Pass pass, Math math, bool bias, const cpu::Conv2dGeom& g, int64_t batch) {
+Key make_key(Pass pass, Math math, bool bias, const cpu::Conv2dGeom& g, int64_t batch, Epilogue ep) {
+  uint32_t slope_bits = 0;
+  std::memcpy(&slope_bits, &ep.slope, sizeof slope_bits);
   return {static_cast<int64_t>(pass), static_cast<int64_t>(math), bias, omp_get_max_threads(), batch, g.h, g.w, g.c,
-          g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right};
+          g.k, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right, ep.leaky_relu,
+          ep.leaky_relu ? slope_bits : 0};
 }
 
 DT compute_type(Math m) { return m == Math::BF16 ? DT::bf16 : DT::f32; }
@@ -66,9 +70,14 @@ memory::dims strides(const cpu::Conv2dGeom& g) { return {g.stride_h, g.stride_w}
 memory::dims pad_before(const cpu::Conv2dGeom& g) { return {g.pad_top, g.pad_left}; }
 memory::dims pad_after(const cpu::Conv2dGeom& g) { return {g.pad_bottom, g.pad_right}; }
 
-dnnl::primitive_attr user_scratchpad() {
+dnnl::primitive_attr user_scratchpad(Epilogue ep = {}) {
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (ep.leaky_relu) {  // oneDNN's relu with a negative slope alpha is leaky ReLU
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, ep.slope, 0.f);
+    a.set_post_ops(ops);
+  }
   return a;
 }
 
@@ -152,7 +161,8 @@ struct ConvCache::Impl {
   // The forward descriptor at batch n, as the problem itself (batch 1) or as the hint oneDNN's
   // backward descriptors need.
   dnnl::convolution_forward::primitive_desc forward_pd(const cpu::Conv2dGeom& g, Math m, bool bias, int64_t n,
-                                                       dnnl::prop_kind prop, bool depthwise = false) {
+                                                       dnnl::prop_kind prop, bool depthwise = false,
+                                                       Epilogue ep = {}) {
     const DT ct = compute_type(m);
     const auto x = activations(n, g.h, g.w, g.c, ct);
     const auto y = activations(n, g.oh, g.ow, g.k, DT::f32);
@@ -161,10 +171,10 @@ struct ConvCache::Impl {
                                                           bias_desc(g), y, strides(g), pad_before(g), pad_after(g))
                         : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, w, y,
                                                           strides(g), pad_before(g), pad_after(g));
-    return {d, user_scratchpad(), eng};
+    return {d, user_scratchpad(ep), eng};
   }
 
-  Problem make(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias) {
+  Problem make(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias, Epilogue ep) {
     Problem p;
     p.pass = pass;
     p.math = m;
@@ -175,7 +185,7 @@ struct ConvCache::Impl {
     const auto w_user = weights_ohwi(g, DT::f32);
     if (pass == Pass::Forward || pass == Pass::DepthwiseForward) {
       const bool depthwise = pass == Pass::DepthwiseForward;
-      auto pd = forward_pd(g, m, bias, 1, dnnl::prop_kind::forward_inference, depthwise);
+      auto pd = forward_pd(g, m, bias, 1, dnnl::prop_kind::forward_inference, depthwise, ep);
       p.batch = 1;
       p.a = Operand(eng, activations(1, g.h, g.w, g.c, DT::f32), pd.src_desc(), false);
       p.b = Operand(eng, depthwise ? depthwise_weights(g, DT::f32, Tag::hwigo) : w_user, pd.weights_desc(), false);
@@ -228,15 +238,15 @@ struct ConvCache::Impl {
     return p;
   }
 
-  Problem& get(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias) {
+  Problem& get(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias, Epilogue ep = {}) {
     const bool per_image = pass == Pass::Forward || pass == Pass::DepthwiseForward;
-    const Key key = make_key(pass, m, bias, g, per_image ? 1 : g.n);
+    const Key key = make_key(pass, m, bias, g, per_image ? 1 : g.n, ep);
     auto it = problems.find(key);
     if (it != problems.end()) return it->second;
     if (m == Math::BF16 && !cpu_has_native_bf16())
       throw Error("conv2d: bf16 convolutions on the CPU need AVX512_BF16 or AMX, which this CPU lacks (use f32)");
     try {
-      return problems.emplace(key, make(pass, g, m, bias)).first->second;
+      return problems.emplace(key, make(pass, g, m, bias, ep)).first->second;
     } catch (const dnnl::error& e) {
       throw Error(std::string("conv2d: oneDNN cannot run the ") + pass_name(pass) + " pass of a " +
                   std::to_string(g.kh) + "x" + std::to_string(g.kw) + " convolution " + std::to_string(g.n) + "x" +
@@ -260,8 +270,8 @@ ConvCache::ConvCache() : impl_(std::make_unique<Impl>()) {}
 ConvCache::~ConvCache() = default;
 
 void ConvCache::forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w, const float* bias,
-                        float* y) {
-  impl_->forward_per_image(impl_->get(Pass::Forward, g, math, bias != nullptr), g, x, w, bias, y);
+                        float* y, Epilogue epilogue) {
+  impl_->forward_per_image(impl_->get(Pass::Forward, g, math, bias != nullptr, epilogue), g, x, w, bias, y);
 }
 
 void ConvCache::depthwise_forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w,

@@ -37,6 +37,14 @@ enum class Math { F32, BF16 };
 // (oneDNN emulates it on other CPUs, slower than f32).
 bool cpu_has_native_bf16();
 
+// What a forward applies to its output in the same pass, as a oneDNN post-op: the SAEHD layers'
+// leaky ReLU after conv + bias, so the output is written once instead of written, read and
+// rewritten. `x > 0 ? x : slope * x`, the same arithmetic as the separate op.
+struct Epilogue {
+  bool leaky_relu = false;
+  float slope = 0;
+};
+
 // One problem the cache has built primitives for, for tests and reports.
 struct ProblemInfo {
   std::string pass;   // "forward", "backward_data", "backward_weights", "depthwise_forward"
@@ -54,7 +62,8 @@ class ConvCache {
 
   // The same contracts as cpu::conv2d_forward / conv2d_backward_data / conv2d_backward_filter
   // (outputs overwritten; bias and dbias may be null), on f32 NHWC / OHWI buffers.
-  void forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w, const float* bias, float* y);
+  void forward(const cpu::Conv2dGeom& g, Math math, const float* x, const float* w, const float* bias, float* y,
+               Epilogue epilogue = {});
   void backward_data(const cpu::Conv2dGeom& g, Math math, const float* dy, const float* w, float* dx);
   void backward_filter(const cpu::Conv2dGeom& g, Math math, const float* x, const float* dy, float* dw,
                        float* dbias);
