@@ -15,6 +15,16 @@ namespace {
 
 Tensor empty_like(Context& ctx, const Tensor& t) { return Tensor::empty(ctx, t.shape(), t.dtype(), t.device()); }
 
+// {gx, gw, gb} for a conv node's backward: a buffer for each input that needs a gradient, the
+// others left undefined so that the backend skips their pass.
+std::vector<Tensor> gradients_to_fill(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& bias) {
+  std::vector<Tensor> g(3);
+  if (x.requires_grad()) g[0] = empty_like(ctx, x);
+  if (w.requires_grad()) g[1] = empty_like(ctx, w);
+  if (bias.defined() && bias.requires_grad()) g[2] = empty_like(ctx, bias);
+  return g;
+}
+
 void check_bias(const char* op, const Tensor& x, const Tensor& bias, int64_t channels) {
   if (!bias.defined()) return;
   check_same_device_dtype(op, x, bias);
@@ -85,12 +95,9 @@ Tensor conv2d_op(Context& ctx, const char* op, const Tensor& x, const Tensor& w,
                gpre = empty_like(ctx, gy);
                backend::unary_backward(ctx, op, UnaryOp::LeakyRelu, out, out, gy, gpre, leaky_slope);
              }
-             Tensor gx, gw, gb;
-             if (x.requires_grad()) gx = empty_like(ctx, x);
-             if (w.requires_grad()) gw = empty_like(ctx, w);
-             if (bias.defined() && bias.requires_grad()) gb = empty_like(ctx, bias);
-             backend::conv2d_backward(ctx, g, x, w, gpre, gx, gw, gb);
-             return {gx, gw, gb};
+             std::vector<Tensor> grads = gradients_to_fill(ctx, x, w, bias);
+             backend::conv2d_backward(ctx, g, x, w, gpre, grads[0], grads[1], grads[2]);
+             return grads;
            });
   }
   return y;
@@ -122,12 +129,9 @@ Tensor depthwise_conv2d(Context& ctx, const Tensor& x, const Tensor& w, const Te
   backend::depthwise_conv2d_forward(ctx, g, x, w, bias, y);
   if (needs_grad(ctx, {&x, &w, &bias})) {
     record(ctx, "depthwise_conv2d", y, {x, w, bias}, [&ctx, x, w, bias, g](const Tensor& gy) -> std::vector<Tensor> {
-      Tensor gx, gw, gb;
-      if (x.requires_grad()) gx = empty_like(ctx, x);
-      if (w.requires_grad()) gw = empty_like(ctx, w);
-      if (bias.defined() && bias.requires_grad()) gb = empty_like(ctx, bias);
-      backend::depthwise_conv2d_backward(ctx, g, x, w, gy, gx, gw, gb);
-      return {gx, gw, gb};
+      std::vector<Tensor> grads = gradients_to_fill(ctx, x, w, bias);
+      backend::depthwise_conv2d_backward(ctx, g, x, w, gy, grads[0], grads[1], grads[2]);
+      return grads;
     });
   }
   return y;

@@ -70,7 +70,9 @@ memory::dims strides(const cpu::Conv2dGeom& g) { return {g.stride_h, g.stride_w}
 memory::dims pad_before(const cpu::Conv2dGeom& g) { return {g.pad_top, g.pad_left}; }
 memory::dims pad_after(const cpu::Conv2dGeom& g) { return {g.pad_bottom, g.pad_right}; }
 
-dnnl::primitive_attr user_scratchpad(Epilogue ep = {}) {
+// Every primitive's attributes: a scratchpad we pass in (so an execution allocates nothing), and a
+// forward's epilogue as post-ops.
+dnnl::primitive_attr attributes(Epilogue ep = {}) {
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (ep.leaky_relu) {  // oneDNN's relu with a negative slope alpha is leaky ReLU
@@ -171,7 +173,7 @@ struct ConvCache::Impl {
                                                           bias_desc(g), y, strides(g), pad_before(g), pad_after(g))
                         : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, w, y,
                                                           strides(g), pad_before(g), pad_after(g));
-    return {d, user_scratchpad(ep), eng};
+    return {d, attributes(ep), eng};
   }
 
   Problem make(Pass pass, const cpu::Conv2dGeom& g, Math m, bool bias, Epilogue ep) {
@@ -199,7 +201,7 @@ struct ConvCache::Impl {
       const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_user, weights_any(g, ct),
                                                     activations(g.n, g.oh, g.ow, g.k, ct), strides(g), pad_before(g),
                                                     pad_after(g));
-      dnnl::convolution_backward_data::primitive_desc pd(d, user_scratchpad(), eng, hint);
+      dnnl::convolution_backward_data::primitive_desc pd(d, attributes(), eng, hint);
       p.batch = g.n;
       p.a = Operand(eng, dst_user, pd.diff_dst_desc(), false);
       p.b = Operand(eng, w_user, pd.weights_desc(), false);
@@ -218,7 +220,7 @@ struct ConvCache::Impl {
                                                                      pad_after(g))
                           : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x, dw, dy,
                                                                      strides(g), pad_before(g), pad_after(g));
-      dnnl::convolution_backward_weights::primitive_desc pd(d, user_scratchpad(), eng, hint);
+      dnnl::convolution_backward_weights::primitive_desc pd(d, attributes(), eng, hint);
       p.batch = g.n;
       p.a = Operand(eng, src_user, pd.src_desc(), false);
       p.b = Operand(eng, dst_user, pd.diff_dst_desc(), false);
